@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import type { Target } from './targets.ts';
+
+/** Version of the marker protocol in docs/protocol.md; part of every key so a v2 can live beside v1. */
+export const PROTOCOL_VERSION = 'v1';
+
+const VERBATIM_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const MARKER_VALUE = /^[0-9]{1,16}$/;
+
+/** `<prefix>:v1:global` or `<prefix>:v1:<kind>:<id>`; ids outside the safe alphabet are hashed. */
+export function markerKey(prefix: string, t: Target): string {
+  if (t.kind === 'global') return `${prefix}:${PROTOCOL_VERSION}:global`;
+  return `${prefix}:${PROTOCOL_VERSION}:${t.kind}:${encodeId(t.id)}`;
+}
+
+// memcached keys may not hold spaces or control characters and stop at 250 bytes; a hash keeps any
+// id (unicode names, long federated ids) inside those rules and still lets every reader derive it.
+export function encodeId(id: string): string {
+  if (VERBATIM_ID.test(id)) return id;
+  return `~${createHash('sha256').update(id, 'utf8').digest('hex')}`;
+}
+
+/** The value is the invalidation time in Unix epoch milliseconds, as ASCII decimal. */
+export function encodeMarkerValue(epochMs: number): string {
+  return String(Math.trunc(epochMs));
+}
+
+/** The marker's time, or null for a value no v1 writer produced (the writer then overwrites it). */
+export function decodeMarkerValue(value: string): number | null {
+  return MARKER_VALUE.test(value) ? Number(value) : null;
+}
+
+/** The value a writer stores when it applies an event at `nowMs` (see the protocol's clock rule). */
+export function markerTime(nowMs: number, clockSkewMarginMs: number): number {
+  return nowMs + clockSkewMarginMs;
+}
+
+/** Reader rule: a validation cached at `cachedAtMs` (taken before validating) is stale when ≤ a marker. */
+export function isStale(cachedAtMs: number, markers: ReadonlyArray<number | null>): boolean {
+  return markers.some((m) => m !== null && cachedAtMs <= m);
+}
