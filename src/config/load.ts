@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { applyEnvOverrides } from './env-overrides.ts';
+import { type MemcachedServer, parseMemcachedServer } from './memcached-servers.ts';
+import { type ConfigFile, configSchema } from './schema.ts';
+import { parseTransportUrl, type TransportUrl } from './transport-url.ts';
+
+/** The validated configuration, with the broker URL read and parsed and the server list parsed. */
+export type Config = Omit<ConfigFile, 'amqp' | 'memcached'> & {
+  readonly amqp: Omit<ConfigFile['amqp'], 'url' | 'urlFile' | 'pool'> & {
+    readonly pool: string;
+    readonly transport: TransportUrl;
+  };
+  readonly memcached: Omit<ConfigFile['memcached'], 'servers'> & { readonly servers: readonly MemcachedServer[] };
+};
+
+/** Every problem found, each naming the field path; messages never contain a configured value. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super(`invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(path, [`cannot read the config file: ${(cause as NodeJS.ErrnoException).code ?? cause}`]);
+  }
+  return parseConfig(text, path, env);
+}
+
+export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv = {}): Config {
+  const raw = applyEnvOverrides(parseYaml(text, source), env);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(source, parsed.error.issues.map(describeIssue));
+  return resolve(parsed.data, source);
+}
+
+// The yaml library quotes the offending source line in its messages; that line may hold a password,
+// so only the position and the error code are reported.
+function parseYaml(text: string, source: string): Record<string, unknown> {
+  const doc = parseDocument(text, { prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0];
+    const where = pos ? `line ${pos.line}, column ${pos.col}` : `offset ${first.pos[0]}`;
+    throw new ConfigError(source, [`not valid YAML at ${where} (${first.code})`]);
+  }
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError(source, ['the file must hold a YAML mapping (region:, amqp:, memcached:, …)']);
+  }
+  return value as Record<string, unknown>;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    return `${path}: unknown field ${keys}; check the spelling against docs/configuration.md`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    return `${path}: required, expected ${issue.expected}`;
+  }
+  return `${path}: ${issue.message}`;
+}
+
+function resolve(file: ConfigFile, source: string): Config {
+  const problems: string[] = [];
+  const { url, urlFile, pool, ...amqp } = file.amqp;
+  let transport: TransportUrl | null = null;
+  const field = urlFile === undefined ? 'amqp.url' : 'amqp.urlFile';
+  try {
+    const text = urlFile === undefined ? (url as string) : readSecretFile(urlFile);
+    transport = parseTransportUrl(text);
+  } catch (cause) {
+    problems.push(`${field}: ${(cause as Error).message}`);
+  }
+  const servers: MemcachedServer[] = [];
+  file.memcached.servers.forEach((entry, i) => {
+    try {
+      servers.push(parseMemcachedServer(entry));
+    } catch (cause) {
+      problems.push(`memcached.servers.${i}: ${(cause as Error).message}`);
+    }
+  });
+  if (problems.length > 0 || transport === null) throw new ConfigError(source, problems);
+  return {
+    ...file,
+    amqp: { ...amqp, pool: pool ?? `keystone-cache-invalidator-${file.region}`, transport },
+    memcached: { ...file.memcached, servers },
+  };
+}
+
+function readSecretFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (cause) {
+    throw new Error(`cannot read the file: ${(cause as NodeJS.ErrnoException).code ?? 'unknown error'}`);
+  }
+}
