@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The command-line entry point; the code is the compiled src/ (npm ci builds it via `prepare`).
+import { main } from '../dist/cli.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    console.error(`keystone-cache-invalidator: ${error?.message ?? error}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Starts what the demo and the tests talk to, when it is not already running on this machine:
+#   RabbitMQ on 127.0.0.1:5672 (guest/guest) and two memcached servers on 127.0.0.1:11211 and :11212.
+# Installs the Debian packages first where they are missing (needs root or sudo).
+# Usage: scripts/local-services.sh [--with-python-peers]   (also installs python3-oslo.messaging)
+set -euo pipefail
+
+MEMCACHED_PORTS=(11211 11212)
+RUN_DIR="${KCI_RUN_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.run}"
+mkdir -p "$RUN_DIR"
+
+say() { echo "local-services: $*" >&2; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=false
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! $apt_updated; then as_root apt-get update -qq >/dev/null; apt_updated=true; fi
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+wait_for_port() {
+  local port=$1 what=$2
+  for _ in $(seq 1 120); do port_open "$port" && return 0; sleep 0.5; done
+  say "$what did not open port $port"; return 1
+}
+
+if [ "${1:-}" = "--with-python-peers" ]; then apt_install python3-oslo.messaging; fi
+
+if ! port_open 5672; then
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  say "starting RabbitMQ"
+  as_root rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_for_port 5672 RabbitMQ
+fi
+
+command -v memcached >/dev/null || apt_install memcached
+for port in "${MEMCACHED_PORTS[@]}"; do
+  if ! port_open "$port"; then
+    say "starting memcached on 127.0.0.1:$port"
+    user_flag=(); [ "$(id -u)" -eq 0 ] && user_flag=(-u root)
+    memcached -d "${user_flag[@]}" -l 127.0.0.1 -p "$port" -U 0 -m 64 -P "$RUN_DIR/memcached-$port.pid"
+    wait_for_port "$port" "memcached"
+  fi
+done
+say "RabbitMQ 127.0.0.1:5672, memcached 127.0.0.1:${MEMCACHED_PORTS[0]} and 127.0.0.1:${MEMCACHED_PORTS[1]} are up"

@@ -1,0 +1,59 @@
+import type { Channel } from 'amqplib';
+
+export interface TopologyOptions {
+  readonly exchange: string;
+  readonly topics: readonly string[];
+  readonly pool: string;
+  readonly durable: boolean;
+  readonly passive: boolean;
+  readonly queueArguments: Readonly<Record<string, string | number | boolean>>;
+  readonly deadLetterExchange: string | undefined;
+  readonly parkingQueue: string;
+  readonly prefetch: number;
+}
+
+/**
+ * What oslo's own notification listener declares for a pool (see shared TOPOLOGY.md), plus an optional
+ * parking place. Runs on every (re)connect: a non-durable `keystone` exchange vanishes with a broker
+ * restart, and a queue may have been deleted under us. Each step is idempotent.
+ */
+export async function declareTopology(ch: Channel, t: TopologyOptions): Promise<void> {
+  if (t.passive) {
+    await ch.checkExchange(t.exchange);
+    await ch.checkQueue(t.pool);
+  } else {
+    // Durability must equal the central side's amqp_durable_queues, or the broker answers 406.
+    await ch.assertExchange(t.exchange, 'topic', { durable: t.durable, autoDelete: false });
+    if (t.deadLetterExchange !== undefined) {
+      await ch.assertExchange(t.deadLetterExchange, 'fanout', { durable: true, autoDelete: false });
+      await ch.assertQueue(t.parkingQueue, { durable: true, autoDelete: false });
+      await ch.bindQueue(t.parkingQueue, t.deadLetterExchange, '');
+    }
+    await ch.assertQueue(t.pool, {
+      durable: t.durable,
+      autoDelete: false,
+      arguments: {
+        ...t.queueArguments,
+        ...(t.deadLetterExchange === undefined ? {} : { 'x-dead-letter-exchange': t.deadLetterExchange }),
+      },
+    });
+    // Keystone publishes only at INFO, so oslo's listener binds `<topic>.info` and so do we.
+    for (const topic of t.topics) await ch.bindQueue(t.pool, t.exchange, `${topic}.info`);
+  }
+  await ch.prefetch(t.prefetch, false);
+}
+
+/** A hint for the declaration errors operators actually meet. */
+export function topologyHint(message: string): string | undefined {
+  if (message.includes('PRECONDITION_FAILED') && message.includes("'durable'")) {
+    return 'amqp.durable must equal the existing exchange and queue (amqp_durable_queues on the central side)';
+  }
+  if (message.includes('PRECONDITION_FAILED') && message.includes("'x-")) {
+    return 'the pool queue exists with other arguments: align amqp.queueArguments/deadLetterExchange or delete the queue';
+  }
+  if (message.includes('NOT_FOUND')) {
+    return 'with amqp.passive the exchange and the pool queue must already exist';
+  }
+  if (message.includes('ACCESS_REFUSED')) return 'the broker user lacks permission on this vhost or resource';
+  return undefined;
+}

@@ -1,0 +1,193 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { type MemcachedServer, serverName } from '../../config/memcached-servers.ts';
+import { type Item, type ReplyParser, retrievalReply, statusReply, versionReply } from './protocol.ts';
+
+export interface ConnectionOptions {
+  readonly connectTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** TLS options (CA, client cert, …); plain TCP when null. */
+  readonly tls: tls.ConnectionOptions | null;
+}
+
+/** The server could not be reached or did not answer in time; the request may not have been applied. */
+export class MemcachedUnavailable extends Error {
+  readonly server: string;
+
+  constructor(server: string, message: string, options?: { cause?: unknown }) {
+    super(`memcached ${server}: ${message}`, options);
+    this.name = 'MemcachedUnavailable';
+    this.server = server;
+  }
+}
+
+interface PendingRequest {
+  readonly parse: ReplyParser<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
+
+/**
+ * One pipelined text-protocol connection to one memcached server. It connects on first use and again
+ * after any failure; a timeout or an unexpected reply closes the socket, because the reply stream can no
+ * longer be matched to requests, and fails every request still waiting on it.
+ */
+export class MemcachedConnection {
+  readonly server: MemcachedServer;
+  readonly name: string;
+  readonly #options: ConnectionOptions;
+  #socket: net.Socket | null = null;
+  #connecting: Promise<net.Socket> | null = null;
+  #buffer: Buffer = Buffer.alloc(0);
+  readonly #pending: PendingRequest[] = [];
+  #closed = false;
+  /** Outcome of the last exchange with the server: false after a failure until a request succeeds. */
+  up = false;
+
+  constructor(server: MemcachedServer, options: ConnectionOptions) {
+    this.server = server;
+    this.name = serverName(server);
+    this.#options = options;
+  }
+
+  /** Multi-get with CAS uniques; keys absent from the server are absent from the map. */
+  async gets(keys: readonly string[]): Promise<Map<string, Item>> {
+    for (const key of keys) checkKey(key);
+    const items = await this.#request(Buffer.from(`gets ${keys.join(' ')}\r\n`), retrievalReply);
+    return new Map(items.map((item) => [item.key, item]));
+  }
+
+  add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'> {
+    return this.#store(`add ${key} 0 ${ttlSeconds}`, value, statusReply(['STORED', 'NOT_STORED'] as const), key);
+  }
+
+  cas(key: string, value: string, ttlSeconds: number, cas: string): Promise<'STORED' | 'EXISTS' | 'NOT_FOUND'> {
+    const reply = statusReply(['STORED', 'EXISTS', 'NOT_FOUND'] as const);
+    return this.#store(`cas ${key} 0 ${ttlSeconds}`, value, reply, key, cas);
+  }
+
+  delete(key: string): Promise<'DELETED' | 'NOT_FOUND'> {
+    checkKey(key);
+    return this.#request(Buffer.from(`delete ${key}\r\n`), statusReply(['DELETED', 'NOT_FOUND'] as const));
+  }
+
+  version(): Promise<string> {
+    return this.#request(Buffer.from('version\r\n'), versionReply);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#fail(new MemcachedUnavailable(this.name, 'connection closed'));
+  }
+
+  #store<T>(head: string, value: string, parse: ReplyParser<T>, key: string, cas?: string): Promise<T> {
+    checkKey(key);
+    const data = Buffer.from(value, 'utf8');
+    const line = `${head} ${data.length}${cas === undefined ? '' : ` ${cas}`}\r\n`;
+    return this.#request(Buffer.concat([Buffer.from(line), data, Buffer.from('\r\n')]), parse);
+  }
+
+  async #request<T>(payload: Buffer, parse: ReplyParser<T>): Promise<T> {
+    if (this.#closed) throw new MemcachedUnavailable(this.name, 'connection closed');
+    const socket = await this.#connect();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#fail(new MemcachedUnavailable(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`));
+      }, this.#options.requestTimeoutMs);
+      this.#pending.push({ parse, resolve: resolve as (v: unknown) => void, reject, timer });
+      socket.write(payload);
+    });
+  }
+
+  #connect(): Promise<net.Socket> {
+    if (this.#socket !== null) return Promise.resolve(this.#socket);
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  #open(): Promise<net.Socket> {
+    const { host, port } = this.server;
+    const tlsOptions = this.#options.tls;
+    return new Promise((resolve, reject) => {
+      const socket = tlsOptions
+        ? tls.connect({ ...tlsOptions, host, port, servername: tlsOptions.servername ?? sniName(host) })
+        : net.connect({ host, port });
+      const readyEvent = tlsOptions ? 'secureConnect' : 'connect';
+      const timer = setTimeout(() => {
+        socket.destroy(new Error(`connect timed out after ${this.#options.connectTimeoutMs} ms`));
+      }, this.#options.connectTimeoutMs);
+      socket.once('error', (cause) => {
+        clearTimeout(timer);
+        this.up = false;
+        reject(new MemcachedUnavailable(this.name, `cannot connect: ${cause.message}`, { cause }));
+      });
+      socket.once(readyEvent, () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        socket.setKeepAlive(true, 30_000);
+        socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+        socket.on('error', (cause) => this.#fail(new MemcachedUnavailable(this.name, cause.message, { cause })));
+        socket.on('close', () => this.#fail(new MemcachedUnavailable(this.name, 'connection lost')));
+        this.#socket = socket;
+        resolve(socket);
+      });
+    });
+  }
+
+  #receive(chunk: Buffer): void {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    let offset = 0;
+    try {
+      for (let head = this.#pending[0]; head !== undefined; head = this.#pending[0]) {
+        const parsed = head.parse(this.#buffer, offset);
+        if (parsed === null) break;
+        offset = parsed.end;
+        this.#pending.shift();
+        clearTimeout(head.timer);
+        this.up = true;
+        head.resolve(parsed.value);
+      }
+    } catch (error) {
+      // An error reply or a reply we cannot frame: answer the request it belongs to, drop the rest.
+      const head = this.#pending.shift();
+      if (head) {
+        clearTimeout(head.timer);
+        head.reject(error as Error);
+      }
+      this.#fail(new MemcachedUnavailable(this.name, 'connection reset after an unexpected reply'));
+      return;
+    }
+    this.#buffer = offset === this.#buffer.length ? Buffer.alloc(0) : this.#buffer.subarray(offset);
+  }
+
+  #fail(error: Error): void {
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#buffer = Buffer.alloc(0);
+    if (socket) {
+      socket.removeAllListeners();
+      socket.on('error', () => {});
+      socket.destroy();
+    }
+    this.up = false;
+    for (const request of this.#pending.splice(0)) {
+      clearTimeout(request.timer);
+      request.reject(error);
+    }
+  }
+}
+
+function checkKey(key: string): void {
+  if (!VALID_KEY.test(key)) throw new Error('memcached keys are 1-250 printable ASCII characters');
+}
+
+// TLS forbids an IP address as SNI; send none and verify against `servername` or the certificate's IP SAN.
+function sniName(host: string): string | undefined {
+  return net.isIP(host) === 0 ? host : undefined;
+}

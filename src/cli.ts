@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, type Config, loadConfig } from './config/load.ts';
+import { describeBroker } from './config/transport-url.ts';
+import { serverName } from './config/memcached-servers.ts';
+import { startDaemon } from './main.ts';
+import { createLogger } from './observability/logger.ts';
+
+const USAGE = `Usage: keystone-cache-invalidator <command> [--config PATH]
+
+Commands:
+  run            consume Keystone notifications and write invalidation markers (the daemon)
+  check-config   validate the configuration without connecting to anything
+
+Options:
+  -c, --config PATH   YAML configuration (default: $KCI_CONFIG)
+  -v, --version       print the version
+  -h, --help          print this help
+
+Environment overrides and every field: docs/configuration.md`;
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) return print(version());
+  if (values.help) return print(USAGE);
+  const command = positionals[0];
+  if (command !== 'run' && command !== 'check-config') {
+    console.error(command === undefined ? USAGE : `unknown command "${command}"\n\n${USAGE}`);
+    return 2;
+  }
+  const path = values.config ?? process.env.KCI_CONFIG;
+  if (!path) {
+    console.error('no configuration: pass --config PATH or set KCI_CONFIG (see config/example.yaml)');
+    return 2;
+  }
+  let config: Config;
+  try {
+    config = loadConfig(path);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  if (command === 'check-config') return print(summary(config));
+  return run(config);
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      version: { type: 'boolean', short: 'v' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+async function run(config: Config): Promise<number> {
+  const logger = createLogger(config.log.level, { region: config.region });
+  for (const option of config.amqp.transport.ignoredOptions) {
+    logger.warn({ option }, 'transport_url query option is not used by this daemon');
+  }
+  const daemon = await startDaemon(config, logger, version());
+  return new Promise((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      daemon.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error({ error: (error as Error).message }, 'unclean shutdown');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+function summary(config: Config): string {
+  const { transport } = config.amqp;
+  return [
+    `configuration OK`,
+    `  region:    ${config.region}`,
+    `  brokers:   ${transport.hosts.map((h) => describeBroker(h, transport.vhost, transport.tls)).join(', ')}`,
+    `  exchange:  ${config.amqp.exchange} (${config.amqp.topics.map((t) => `${t}.info`).join(', ')})`,
+    `  pool:      ${config.amqp.pool}`,
+    `  memcached: ${config.memcached.servers.map(serverName).join(', ')}`,
+    `  markers:   ${config.markers.prefix}:v1:* mode=${config.markers.mode} ttl=${config.markers.ttlSeconds}s`,
+  ].join('\n');
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function print(text: string): number {
+  console.log(text);
+  return 0;
+}

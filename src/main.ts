@@ -1,0 +1,76 @@
+import type { AddressInfo } from 'node:net';
+import { MarkersAction } from './actions/markers.ts';
+import { Amqp091Source } from './adapters/amqp091/source.ts';
+import { startHttpServer } from './adapters/http/server.ts';
+import { MemcachedServers } from './adapters/memcached/servers.ts';
+import type { Config } from './config/load.ts';
+import { RecentIds } from './core/recent-ids.ts';
+import type { Logger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { Coalescer } from './pipeline/coalescer.ts';
+import { Processor } from './pipeline/processor.ts';
+
+export interface Daemon {
+  readonly httpAddress: AddressInfo;
+  /** SIGTERM path: not ready at once, stop consuming, let in-flight work finish within the grace period. */
+  stop(): Promise<void>;
+}
+
+const PROBE_INTERVAL_MS = 5_000;
+
+/** Builds the pipeline from the config and starts it. Wiring only: behaviour lives in the parts. */
+export async function startDaemon(config: Config, logger: Logger, version: string): Promise<Daemon> {
+  const now = () => Date.now();
+  const metrics = new Metrics(version);
+  const servers = new MemcachedServers(config.memcached);
+  const markers = new MarkersAction(servers.all, config.markers, now, {
+    written: (t) => metrics.invalidations.inc({ kind: t.kind, action: 'markers' }),
+    failed: (_t, server) => metrics.writeFailures.inc({ server, action: 'markers' }),
+  });
+  const writeLog = logger.child({ component: 'markers' });
+  const coalescer = new Coalescer(markers, config.memcached.retry, (error, attempt) =>
+    writeLog.warn({ error: (error as Error).message, attempt }, 'invalidation not written everywhere; retrying'),
+  );
+  const processor = new Processor({
+    coalescers: [coalescer],
+    mode: config.markers.mode,
+    limits: { maxBodyBytes: config.processing.maxBodyBytes },
+    recentIds: new RecentIds(config.processing.dedupeWindow),
+    metrics,
+    logger: logger.child({ component: 'processor' }),
+    now,
+  });
+  const source = new Amqp091Source(config.amqp, config.region, logger.child({ component: 'amqp091' }));
+
+  let stopping = false;
+  metrics.observe(() => ({
+    consuming: source.isConsuming(),
+    servers: servers.all.map((s) => [s.name, s.up] as const),
+  }));
+  await servers.startProbing(PROBE_INTERVAL_MS);
+  const http = await startHttpServer(
+    config.http.host,
+    config.http.port,
+    {
+      checks: () => ({ consuming: source.isConsuming(), memcached: servers.anyUp(), running: !stopping }),
+    },
+    metrics.registry,
+  );
+  source.start(processor.handle);
+  logger.info(
+    { pool: config.amqp.pool, servers: servers.all.map((s) => s.name), http: http.address.port },
+    'keystone-cache-invalidator started',
+  );
+
+  return {
+    httpAddress: http.address,
+    async stop() {
+      stopping = true;
+      await source.stop(config.shutdown.graceMs);
+      coalescer.stop();
+      servers.close();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      logger.info('stopped');
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+// Event types get a label of their own only from this bounded set; everything else is `other`, so a
+// publisher cannot blow up the series count. Never an id, token or credential as a label.
+const KNOWN_EVENT_TYPES = new Set([
+  'identity.user.created',
+  'identity.user.updated',
+  'identity.user.deleted',
+  'identity.user.disabled',
+  'identity.group.created',
+  'identity.group.updated',
+  'identity.group.deleted',
+  'identity.project.created',
+  'identity.project.updated',
+  'identity.project.deleted',
+  'identity.project.disabled',
+  'identity.domain.created',
+  'identity.domain.updated',
+  'identity.domain.deleted',
+  'identity.domain.disabled',
+  'identity.role.created',
+  'identity.role.updated',
+  'identity.role.deleted',
+  'identity.role_assignment.created',
+  'identity.role_assignment.deleted',
+  'identity.OS-TRUST:trust.created',
+  'identity.OS-TRUST:trust.deleted',
+  'identity.OS-OAUTH1:consumer.deleted',
+  'identity.OS-OAUTH1:access_token.deleted',
+  'identity.application_credential.created',
+  'identity.application_credential.deleted',
+  'identity.identity_provider.deleted',
+  'identity.identity_provider.disabled',
+  'identity.authenticate',
+]);
+
+export function eventTypeLabel(eventType: string): string {
+  return KNOWN_EVENT_TYPES.has(eventType) ? eventType : 'other';
+}
+
+export interface LiveState {
+  readonly consuming: boolean;
+  readonly servers: ReadonlyArray<readonly [name: string, up: boolean]>;
+}
+
+/** Every metric the daemon exports, on a registry of its own (prom-client's global one is shared). */
+export class Metrics {
+  #state: (() => LiveState) | null = null;
+  readonly registry = new Registry();
+  readonly received: Counter<'event_type'>;
+  readonly outcomes: Counter<'outcome'>;
+  readonly parked: Counter<'reason'>;
+  readonly invalidations: Counter<'kind' | 'action'>;
+  readonly writeFailures: Counter<'server' | 'action'>;
+  readonly brokerConnected: Gauge;
+  readonly memcachedUp: Gauge<'server'>;
+  readonly lag: Histogram;
+
+  constructor(version: string) {
+    const registers = [this.registry];
+    this.received = new Counter({
+      name: 'kci_notifications_received_total',
+      help: 'Notifications taken from the queue, by event type (a bounded set, else "other").',
+      labelNames: ['event_type'],
+      registers,
+    });
+    this.outcomes = new Counter({
+      name: 'kci_notifications_total',
+      help: 'Notifications settled, by outcome: applied, ignored (no target), duplicate, parked.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.parked = new Counter({
+      name: 'kci_notifications_parked_total',
+      help: 'Notifications that can never be applied, rejected to the dead-letter exchange, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.invalidations = new Counter({
+      name: 'kci_invalidations_total',
+      help: 'Invalidation targets written to every server, by target kind and action.',
+      labelNames: ['kind', 'action'],
+      registers,
+    });
+    this.writeFailures = new Counter({
+      name: 'kci_memcached_write_failures_total',
+      help: 'Writes a memcached server failed (each is retried), by server and action.',
+      labelNames: ['server', 'action'],
+      registers,
+    });
+    const metrics = this;
+    this.brokerConnected = new Gauge({
+      name: 'kci_broker_consuming',
+      help: '1 while a consumer is registered on the pool queue, else 0.',
+      registers,
+      collect() {
+        const state = metrics.#state?.();
+        if (state) this.set(state.consuming ? 1 : 0);
+      },
+    });
+    this.memcachedUp = new Gauge({
+      name: 'kci_memcached_server_up',
+      help: '1 when the server answered its last request, else 0.',
+      labelNames: ['server'],
+      registers,
+      collect() {
+        for (const [server, up] of metrics.#state?.().servers ?? []) this.set({ server }, up ? 1 : 0);
+      },
+    });
+    this.lag = new Histogram({
+      name: 'kci_notification_lag_seconds',
+      help: 'Time from the notification timestamp (publisher clock) to its invalidation being written.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    new Gauge({
+      name: 'kci_build_info',
+      help: 'Build information; always 1.',
+      labelNames: ['version'],
+      registers,
+    }).set({ version }, 1);
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Where the state gauges read from at scrape time. */
+  observe(state: () => LiveState): void {
+    this.#state = state;
+  }
+}

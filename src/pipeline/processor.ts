@@ -1,0 +1,94 @@
+import { type EnvelopeLimits, parseEnvelope } from '../core/envelope.ts';
+import { MalformedNotification } from '../core/errors.ts';
+import { toIdentityEvent } from '../core/events.ts';
+import type { RecentIds } from '../core/recent-ids.ts';
+import { type MarkerMode, targetsFor } from '../core/rules.ts';
+import type { Target } from '../core/targets.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { eventTypeLabel } from '../observability/metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Delivery } from '../ports/source.ts';
+import { type Coalescer, CoalescerStopped } from './coalescer.ts';
+
+export interface ProcessorDeps {
+  readonly coalescers: readonly Coalescer[];
+  readonly mode: MarkerMode;
+  readonly limits: EnvelopeLimits;
+  readonly recentIds: RecentIds;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now: () => number;
+}
+
+/**
+ * One delivery's way through the pipeline: parse → event → targets → every action → settle.
+ * It never throws: a message is acknowledged once applied (or when it needs no write), parked when it
+ * can never be applied, and left unsettled (to be redelivered) when the daemon stops before it is written.
+ */
+export class Processor {
+  readonly #d: ProcessorDeps;
+
+  constructor(deps: ProcessorDeps) {
+    this.#d = deps;
+  }
+
+  readonly handle = async (delivery: Delivery): Promise<void> => {
+    const { metrics, logger } = this.#d;
+    let targets: Target[];
+    let messageId: string | null;
+    let eventType: string;
+    let timestamp: number | null;
+    try {
+      const notification = parseEnvelope(delivery, this.#d.limits);
+      ({ messageId, eventType, timestamp } = notification);
+      metrics.received.inc({ event_type: eventTypeLabel(eventType) });
+      if (messageId !== null && this.#d.recentIds.has(messageId)) {
+        metrics.outcomes.inc({ outcome: 'duplicate' });
+        delivery.ack();
+        return;
+      }
+      targets = targetsFor(toIdentityEvent(notification), this.#d.mode);
+    } catch (error) {
+      this.#park(delivery, error);
+      return;
+    }
+    const log = logger.child({ messageId, eventType });
+    if (targets.length === 0) {
+      metrics.outcomes.inc({ outcome: 'ignored' });
+      log.debug('no invalidation for this event');
+      this.#remember(messageId);
+      delivery.ack();
+      return;
+    }
+    try {
+      await Promise.all(this.#d.coalescers.flatMap((c) => targets.map((t) => c.cover(t))));
+    } catch (error) {
+      if (error instanceof CoalescerStopped) {
+        log.info('stopping before the invalidation was written; the broker will redeliver it');
+        return;
+      }
+      throw error;
+    }
+    this.#remember(messageId);
+    delivery.ack();
+    metrics.outcomes.inc({ outcome: 'applied' });
+    if (timestamp !== null) metrics.lag.observe(Math.max(0, this.#d.now() - timestamp) / 1000);
+    log.info({ targets: targets.map((t) => t.kind) }, 'invalidation written');
+  };
+
+  #remember(messageId: string | null): void {
+    if (messageId !== null) this.#d.recentIds.add(messageId);
+  }
+
+  #park(delivery: Delivery, error: unknown): void {
+    const reason = error instanceof MalformedNotification ? error.reason : 'unexpected';
+    this.#d.metrics.parked.inc({ reason });
+    this.#d.metrics.outcomes.inc({ outcome: 'parked' });
+    // The message itself is not logged: it may hold user names and addresses (CADF initiator).
+    this.#d.logger.warn(
+      { reason, error: (error as Error).message, redelivered: delivery.redelivered },
+      'parked a notification that cannot be applied',
+    );
+    delivery.park();
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Where notifications come from (AMQP 0-9-1 today; AMQP 1.0 and the OS-REVOKE poller later).
+ * A source hands each message to the handler and settles it as the handler decides. A message the
+ * handler never settles (shutdown, lost channel) is redelivered by the broker: that is the at-least-once path.
+ */
+export interface Delivery {
+  readonly body: Uint8Array;
+  /** Application headers (AMQP 0-9-1 `headers`); `compression` is read from here. */
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly redelivered: boolean;
+  /** Done with it: every invalidation it implies is written. */
+  ack(): void;
+  /** It can never be applied: reject without requeue (to the dead-letter exchange when configured). */
+  park(): void;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
+
+export interface Source {
+  readonly name: string;
+  /** Begin consuming in the background; reconnects until stopped. */
+  start(handler: DeliveryHandler): void;
+  /** True while a consumer is registered with the broker. */
+  isConsuming(): boolean;
+  /** Stop taking deliveries, let in-flight ones settle for at most `graceMs`, then disconnect. */
+  stop(graceMs: number): Promise<void>;
+}
