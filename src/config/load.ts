@@ -46,7 +46,7 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
 // The yaml library quotes the offending source line in its messages; that line may hold a password,
 // so only the position and the error code are reported.
 function parseYaml(text: string, source: string): Record<string, unknown> {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text);
   const first = doc.errors[0];
   if (first) {
     const pos = first.linePos?.[0];
@@ -67,7 +67,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     const keys = issue.keys.map((k) => `"${k}"`).join(', ');
     return `${path}: unknown field ${keys}; check the spelling against docs/configuration.md`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  // zod does not keep the input (it could be a secret); its message says when there was none.
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) {
     return `${path}: required, expected ${issue.expected}`;
   }
   return `${path}: ${issue.message}`;
