@@ -1,0 +1,52 @@
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import type { Fixture } from './fixtures.ts';
+
+export const BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672/';
+
+export interface Broker {
+  readonly connection: ChannelModel;
+  readonly channel: Channel;
+  publish(body: Buffer, properties?: Fixture['properties'], exchange?: string): Promise<void>;
+  publishFixture(f: Fixture): Promise<void>;
+  /** Ready (not yet delivered) messages in a queue. */
+  depth(queue: string): Promise<number>;
+  deleteQueues(...queues: string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A publisher that behaves like oslo's: topic exchange `keystone`, routing key notifications.info. */
+export async function connectBroker(): Promise<Broker> {
+  const connection = await amqp.connect(BROKER_URL);
+  const channel = await connection.createConfirmChannel();
+  await channel.assertExchange('keystone', 'topic', { durable: false });
+  const publish = async (body: Buffer, p?: Fixture['properties'], exchange = 'keystone') => {
+    channel.publish(exchange, 'notifications.info', body, {
+      contentType: p?.content_type ?? 'application/json',
+      contentEncoding: p?.content_encoding ?? 'utf-8',
+      headers: p?.headers ?? {},
+      deliveryMode: p?.delivery_mode ?? 2,
+      priority: p?.priority ?? 0,
+    });
+    await channel.waitForConfirms();
+  };
+  return {
+    connection,
+    channel,
+    publish,
+    publishFixture: (f) => publish(f.body, f.properties),
+    async depth(queue) {
+      const side = await connection.createChannel();
+      try {
+        return (await side.checkQueue(queue)).messageCount;
+      } finally {
+        await side.close().catch(() => {});
+      }
+    },
+    async deleteQueues(...queues) {
+      for (const q of queues) await channel.deleteQueue(q);
+    },
+    async close() {
+      await connection.close();
+    },
+  };
+}

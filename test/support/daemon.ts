@@ -1,0 +1,70 @@
+import { Writable } from 'node:stream';
+import { type Config, parseConfig } from '../../src/config/load.ts';
+import { type Daemon, startDaemon } from '../../src/main.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { SERVERS } from './memcached-probe.ts';
+import { waitFor } from './wait.ts';
+
+export interface TestDaemon {
+  readonly daemon: Daemon;
+  readonly config: Config;
+  readonly logLines: string[];
+  /** A counter from /metrics, summed over its label sets (0 when absent). */
+  metric(name: string, labels?: string): Promise<number>;
+  /** Waits until the daemon has settled (acked or parked) `count` notifications in all. */
+  settled(count: number): Promise<void>;
+  ready(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** Config text for a daemon on the local services; `extra` is YAML appended under the top level. */
+export function testConfigYaml(pool: string, extra = ''): string {
+  return `region: test
+amqp:
+  url: rabbit://guest:guest@127.0.0.1:5672/
+  pool: ${pool}
+  reconnect: { initialDelayMs: 50, maxDelayMs: 500 }
+memcached:
+  servers: [${SERVERS.map((s) => `"${s}"`).join(', ')}]
+  retry: { initialDelayMs: 20, maxDelayMs: 200 }
+http: { host: 127.0.0.1, port: 0 }
+shutdown: { graceMs: 2000 }
+${extra}`;
+}
+
+/** The real daemon, in this process, with its log lines captured. */
+export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
+  const config = parseConfig(yaml, 'test');
+  const logLines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const daemon = await startDaemon(config, createLogger('debug', { region: config.region }, sink), 'test');
+  const base = `http://127.0.0.1:${daemon.httpAddress.port}`;
+  const metric = async (name: string, labels = '') => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && (labels === '' || l.includes(labels)))
+      .filter((l) => l.slice(name.length, name.length + 1) === '{' || l.slice(name.length, name.length + 1) === ' ')
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  };
+  const ready = async () => (await fetch(`${base}/readyz`)).status === 200;
+  await waitFor('the daemon to be ready', async () => ((await ready()) ? true : undefined));
+  return {
+    daemon,
+    config,
+    logLines,
+    metric,
+    ready,
+    settled: async (count) => {
+      await waitFor(`${count} settled notifications`, async () =>
+        (await metric('kci_notifications_total')) >= count ? true : undefined,
+      );
+    },
+    stop: () => daemon.stop(),
+  };
+}

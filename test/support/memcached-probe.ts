@@ -1,0 +1,52 @@
+import net from 'node:net';
+
+export const SERVERS = ['127.0.0.1:11211', '127.0.0.1:11212'] as const;
+
+/**
+ * Reads memcached with raw text-protocol commands, independently of the daemon's own client, so a bug
+ * in that client cannot hide itself from the tests.
+ */
+export async function command(server: string, line: string, until: RegExp): Promise<string> {
+  const [host, port] = server.split(':') as [string, string];
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port: Number(port) });
+    let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`memcached ${server}: no complete reply to ${line.split(' ')[0]}`));
+    }, 5_000);
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    socket.on('data', (chunk) => {
+      text += chunk.toString('latin1');
+      if (until.test(text)) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(text);
+      }
+    });
+    socket.write(`${line}\r\n`);
+  });
+}
+
+export async function get(server: string, key: string): Promise<string | null> {
+  const reply = await command(server, `get ${key}`, /END\r\n$/);
+  const m = /^VALUE \S+ \d+ \d+\r\n([\s\S]*?)\r\nEND\r\n$/.exec(reply);
+  return m ? (m[1] as string) : null;
+}
+
+export async function flushAll(): Promise<void> {
+  await Promise.all(SERVERS.map((s) => command(s, 'flush_all', /OK\r\n$/)));
+}
+
+/** Every key a server holds (test servers only: metadump walks the whole cache). */
+export async function keys(server: string): Promise<string[]> {
+  const reply = await command(server, 'lru_crawler metadump all', /END\r\n$/);
+  return [...reply.matchAll(/^key=(\S+)/gm)].map((m) => decodeURIComponent(m[1] as string)).sort();
+}
+
+export async function set(server: string, key: string, value: string): Promise<void> {
+  await command(server, `set ${key} 0 0 ${Buffer.byteLength(value)}\r\n${value}`, /STORED\r\n$/);
+}

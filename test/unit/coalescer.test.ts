@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { type Target, target, targetName } from '../../src/core/targets.ts';
+import { Coalescer, CoalescerStopped } from '../../src/pipeline/coalescer.ts';
+import type { Action } from '../../src/ports/action.ts';
+
+/** An in-memory action whose writes finish when the test says so. */
+class GatedAction implements Action {
+  readonly name = 'gated';
+  readonly started: Target[][] = [];
+  readonly #gates: PromiseWithResolvers<void>[] = [];
+  failuresLeft = 0;
+
+  laneOf(t: Target): string {
+    return targetName(t);
+  }
+
+  apply(batch: readonly Target[]): Promise<void> {
+    this.started.push([...batch]);
+    if (this.failuresLeft > 0) {
+      this.failuresLeft--;
+      return Promise.reject(new Error('server down'));
+    }
+    const gate = Promise.withResolvers<void>();
+    this.#gates.push(gate);
+    return gate.promise;
+  }
+
+  finishNext(): void {
+    this.#gates.shift()?.resolve();
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+const retry = { initialDelayMs: 1, maxDelayMs: 2 };
+
+describe('coalescer', () => {
+  it('starts a write at once for an idle key', async () => {
+    const action = new GatedAction();
+    const c = new Coalescer(action, retry, () => {});
+    const done = c.cover(target('user', 'u1'));
+    expect(action.started).toEqual([[target('user', 'u1')]]);
+    action.finishNext();
+    await expect(done).resolves.toBeUndefined();
+    expect(c.activeLanes).toBe(0);
+  });
+
+  it('covers events arriving during a write with exactly one further write', async () => {
+    const action = new GatedAction();
+    const c = new Coalescer(action, retry, () => {});
+    const first = c.cover(target('user', 'u1'));
+    let laterSettled = 0;
+    const later = [1, 2, 3].map(() => c.cover(target('user', 'u1')).then(() => laterSettled++));
+    action.finishNext();
+    await first;
+    await tick();
+    // The in-flight write took its time before these events: they must wait for the next one.
+    expect(laterSettled).toBe(0);
+    expect(action.started).toHaveLength(2);
+    action.finishNext();
+    await Promise.all(later);
+    expect(laterSettled).toBe(3);
+    expect(action.started).toHaveLength(2);
+  });
+
+  it('writes different keys independently', async () => {
+    const action = new GatedAction();
+    const c = new Coalescer(action, retry, () => {});
+    void c.cover(target('user', 'u1'));
+    void c.cover(target('project', 'p1'));
+    expect(action.started.map((b) => b.map(targetName))).toEqual([['user:u1'], ['project:p1']]);
+  });
+
+  it('retries a failed write until it succeeds, and only then answers', async () => {
+    const action = new GatedAction();
+    action.failuresLeft = 2;
+    const errors: number[] = [];
+    const c = new Coalescer(action, retry, (_e, attempt) => errors.push(attempt));
+    const done = c.cover(target('user', 'u1'));
+    await tick();
+    await tick();
+    expect(errors).toEqual([0, 1]);
+    expect(action.started).toHaveLength(3);
+    action.finishNext();
+    await expect(done).resolves.toBeUndefined();
+  });
+
+  it('fails waiting callers when stopped, so their deliveries are redelivered', async () => {
+    const action = new GatedAction();
+    action.failuresLeft = 1_000;
+    const c = new Coalescer(action, { initialDelayMs: 10_000, maxDelayMs: 10_000 }, () => {});
+    const inFlight = c.cover(target('user', 'u1'));
+    const next = c.cover(target('user', 'u1'));
+    c.stop();
+    await expect(inFlight).rejects.toBeInstanceOf(CoalescerStopped);
+    await expect(next).rejects.toBeInstanceOf(CoalescerStopped);
+    await expect(c.cover(target('user', 'u2'))).rejects.toBeInstanceOf(CoalescerStopped);
+  });
+});
