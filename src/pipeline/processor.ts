@@ -38,9 +38,10 @@ export class Processor {
     let messageId: string | null;
     let eventType: string;
     let timestamp: number | null;
+    let envelope: 1 | 2;
     try {
       const notification = parseEnvelope(delivery, this.#d.limits);
-      ({ messageId, eventType, timestamp } = notification);
+      ({ messageId, eventType, timestamp, envelopeVersion: envelope } = notification);
       metrics.received.inc({ event_type: eventTypeLabel(eventType) });
       if (messageId !== null && this.#d.recentIds.has(messageId)) {
         metrics.outcomes.inc({ outcome: 'duplicate' });
@@ -52,7 +53,7 @@ export class Processor {
       this.#park(delivery, error);
       return;
     }
-    const log = logger.child({ messageId, eventType });
+    const log = logger.child({ messageId, eventType, envelope });
     if (targets.length === 0) {
       metrics.outcomes.inc({ outcome: 'ignored' });
       log.debug('no invalidation for this event');

@@ -17,19 +17,31 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-/** Config text for a daemon on the local services; `extra` is YAML appended under the top level. */
-export function testConfigYaml(pool: string, extra = ''): string {
+export interface TestConfigOptions {
+  /** Extra YAML lines under `amqp:` (without indentation). */
+  readonly amqp?: readonly string[];
+  /** memcached servers, when not the two local ones. */
+  readonly servers?: readonly string[];
+  /** Extra top-level YAML. */
+  readonly extra?: string;
+  readonly url?: string;
+}
+
+/** Config text for a daemon on the local services, with quick retries for tests. */
+export function testConfigYaml(pool: string, o: TestConfigOptions = {}): string {
+  const servers = o.servers ?? SERVERS;
   return `region: test
 amqp:
-  url: rabbit://guest:guest@127.0.0.1:5672/
+  url: ${o.url ?? 'rabbit://guest:guest@127.0.0.1:5672/'}
   pool: ${pool}
   reconnect: { initialDelayMs: 50, maxDelayMs: 500 }
-memcached:
-  servers: [${SERVERS.map((s) => `"${s}"`).join(', ')}]
+${(o.amqp ?? []).map((l) => `  ${l}\n`).join('')}memcached:
+  servers: [${servers.map((s) => `"${s}"`).join(', ')}]
+  requestTimeoutMs: 300
   retry: { initialDelayMs: 20, maxDelayMs: 200 }
 http: { host: 127.0.0.1, port: 0 }
 shutdown: { graceMs: 2000 }
-${extra}`;
+${o.extra ?? ''}`;
 }
 
 /** The real daemon, in this process, with its log lines captured. */

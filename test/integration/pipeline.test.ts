@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXPECTED_TARGETS } from '../support/expected-targets.ts';
+import { loadFixtures } from '../support/fixtures.ts';
+import { osloV2Body } from '../support/oslo-wire.ts';
+import { type Broker, connectBroker } from '../support/broker.ts';
+import { type TestDaemon, startTestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { flushAll, get, keys, SERVERS } from '../support/memcached-probe.ts';
+
+const POOL = 'kci-test-pipeline';
+const DLX = 'kci-test-pipeline.dlx';
+const PARKING = 'kci-test-pipeline.parked';
+
+// Every id in the fixtures is Keystone hex, so the protocol keeps it verbatim: kci:v1:<kind>:<id>.
+const expectedKeys = (name: string) => (EXPECTED_TARGETS[name] ?? []).map((t) => `kci:v1:${t}`).sort();
+
+describe('the pipeline, against RabbitMQ and two memcached servers', () => {
+  let broker: Broker;
+  let d: TestDaemon;
+
+  beforeAll(async () => {
+    broker = await connectBroker();
+    await broker.deleteQueues(POOL, PARKING);
+    await broker.channel.deleteExchange(DLX);
+    d = await startTestDaemon(testConfigYaml(POOL, { amqp: [`deadLetterExchange: ${DLX}`] }));
+  });
+
+  afterAll(async () => {
+    await d?.stop();
+    await broker?.close();
+  });
+
+  it.each(loadFixtures().map((f) => [f.name, f] as const))('%s yields exactly its markers on every server', async (name, f) => {
+    await flushAll();
+    const before = await d.metric('kci_notifications_total');
+    const publishedAt = Date.now();
+    await broker.publishFixture(f);
+    await d.settled(before + 1);
+    for (const server of SERVERS) {
+      expect(await keys(server), server).toEqual(expectedKeys(name));
+      for (const key of expectedKeys(name)) {
+        const value = Number(await get(server, key));
+        // The writer's clock at apply time plus the 2 s skew margin.
+        expect(value).toBeGreaterThanOrEqual(publishedAt + 2000);
+        expect(value).toBeLessThanOrEqual(Date.now() + 2000);
+      }
+    }
+  });
+
+  it('acknowledged every message, noise included: nothing is left on the queue', async () => {
+    await flushAll();
+    const noise = ['identity.authenticate', 'identity.user.created', 'identity.project.created', 'identity.region.deleted'];
+    const before = await d.metric('kci_notifications_total', 'outcome="ignored"');
+    for (const eventType of noise) await broker.publish(osloV2Body(eventType, { resource_info: 'abc' }));
+    await expect.poll(() => d.metric('kci_notifications_total', 'outcome="ignored"')).toBe(before + noise.length);
+    for (const server of SERVERS) expect(await keys(server)).toEqual([]);
+    expect(await broker.depth(POOL)).toBe(0);
+  });
+
+  it('parks a poison body and still applies the next good message', async () => {
+    await flushAll();
+    const good = osloV2Body('identity.user.deleted', { resource_info: 'f5a5290df8fe54da965570d36a332dca' });
+    const before = await d.metric('kci_notifications_total');
+    await broker.publish(Buffer.from('{"oslo.version": "2.0", "oslo.message": "{not json'));
+    await broker.publish(Buffer.from([0xff, 0xfe, 0x00]));
+    await broker.publish(good);
+    await d.settled(before + 3);
+    expect(await d.metric('kci_notifications_parked_total', 'reason="json"')).toBe(1);
+    expect(await d.metric('kci_notifications_parked_total', 'reason="encoding"')).toBe(1);
+    await expect.poll(() => broker.depth(PARKING)).toBe(2);
+    for (const server of SERVERS) {
+      expect(await keys(server)).toEqual(['kci:v1:user:f5a5290df8fe54da965570d36a332dca']);
+    }
+    // The parked message keeps its bytes, for an operator to inspect.
+    const parked = await broker.channel.get(PARKING, { noAck: true });
+    expect(parked && parked.content.toString()).toContain('{not json');
+  });
+
+  it('applies a redelivered duplicate only once (dedupe on message_id)', async () => {
+    await flushAll();
+    const body = osloV2Body('identity.user.updated', { resource_info: '76caa20afc7b5fbdbdede8a883b4b48a' });
+    const before = await d.metric('kci_notifications_total', 'outcome="duplicate"');
+    await broker.publish(body);
+    await broker.publish(body);
+    await expect.poll(() => d.metric('kci_notifications_total', 'outcome="duplicate"')).toBe(before + 1);
+    for (const server of SERVERS) expect(await keys(server)).toEqual(['kci:v1:user:76caa20afc7b5fbdbdede8a883b4b48a']);
+  });
+
+  it('leaves nothing unacknowledged when it stops', async () => {
+    await d.stop();
+    expect(await broker.depth(POOL)).toBe(0);
+  });
+});
