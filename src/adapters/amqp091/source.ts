@@ -15,7 +15,7 @@ type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
 interface Session {
   readonly connection: ChannelModel;
   readonly channel: Channel;
-  readonly consumerTag: string;
+  consumerTag: string | null;
   /** Resolves, once, when the session can no longer deliver or settle (see #watch). */
   readonly ended: Promise<string>;
   dead: boolean;
@@ -77,7 +77,7 @@ export class Amqp091Source implements Source {
     this.#state = 'stopping';
     this.#stopping.abort();
     const session = this.#session;
-    if (session && !session.dead) {
+    if (session?.consumerTag && !session.dead) {
       // Cancel first: no new deliveries, but the channel stays open to ack what is in flight.
       await session.channel.cancel(session.consumerTag).catch(() => {});
     }
@@ -144,20 +144,12 @@ export class Amqp091Source implements Source {
       const channel = await connection.createChannel();
       await declareTopology(channel, this.#topology);
       const ended = Promise.withResolvers<string>();
-      let session: Session | null = null;
-      const { consumerTag } = await channel.consume(
-        this.#topology.pool,
-        (message) => {
-          // A null message is RabbitMQ's basic.cancel: the queue was deleted or its leader moved.
-          if (message === null) void session?.finish('the broker cancelled the consumer');
-          else if (session) this.#dispatch(session, message, handler);
-        },
-        { noAck: false },
-      );
-      session = {
+      // The session exists before basic.consume: with a backlog, the broker delivers right after
+      // consume-ok, before the consume() promise resumes this function.
+      const session: Session = {
         connection,
         channel,
-        consumerTag,
+        consumerTag: null,
         ended: ended.promise,
         dead: false,
         finish(why) {
@@ -167,6 +159,16 @@ export class Amqp091Source implements Source {
           return connection.close().catch(() => {});
         },
       };
+      const consumer = await channel.consume(
+        this.#topology.pool,
+        (message) => {
+          // A null message is RabbitMQ's basic.cancel: the queue was deleted or its leader moved.
+          if (message === null) void session.finish('the broker cancelled the consumer');
+          else this.#dispatch(session, message, handler);
+        },
+        { noAck: false },
+      );
+      session.consumerTag = consumer.consumerTag;
       this.#watch(session);
       this.#session = session;
       return session;
