@@ -53,7 +53,7 @@ export class Processor {
       this.#park(delivery, error);
       return;
     }
-    const log = logger.child({ messageId, eventType, envelope });
+    const log = logger.child({ messageId, eventType, envelope, redelivered: delivery.redelivered });
     if (targets.length === 0) {
       metrics.outcomes.inc({ outcome: 'ignored' });
       log.debug('no invalidation for this event');

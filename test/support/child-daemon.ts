@@ -1,0 +1,43 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI } from './paths.ts';
+import { waitFor } from './wait.ts';
+
+/** The daemon as operators run it: the CLI in its own process, output captured. */
+export interface ChildDaemon {
+  readonly child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export function writeConfig(yaml: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'kci-config-')), 'config.yaml');
+  writeFileSync(path, yaml);
+  return path;
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildDaemon {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (c) => {
+    text += c;
+  });
+  child.stderr?.on('data', (c) => {
+    text += c;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => text,
+    waitForLog: (pattern, timeoutMs = 15_000) =>
+      waitFor(`log matching ${pattern}`, async () => (pattern.test(text) ? true : undefined), timeoutMs).then(() => {}),
+    exited,
+  };
+}
