@@ -7,7 +7,7 @@ import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Delivery, DeliveryHandler, Source } from '../../ports/source.ts';
 import { backoffDelay, sleep } from '../../util/backoff.ts';
-import { declareTopology, type TopologyOptions, topologyHint } from './topology.ts';
+import { declareTopology, type TopologyOptions, brokerHint } from './topology.ts';
 
 type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
 
@@ -109,7 +109,7 @@ export class Amqp091Source implements Source {
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
         const message = (error as Error).message;
-        log.error({ error: message, hint: topologyHint(message) }, 'cannot consume from the broker');
+        log.error({ error: message, hint: brokerHint(message) }, 'cannot consume from the broker');
       }
       this.#state = 'connecting';
       await sleep(backoffDelay(attempt++, this.#config.reconnect), this.#stopping.signal);

@@ -43,8 +43,11 @@ export async function declareTopology(ch: Channel, t: TopologyOptions): Promise<
   await ch.prefetch(t.prefetch, false);
 }
 
-/** A hint for the declaration errors operators actually meet. */
-export function topologyHint(message: string): string | undefined {
+/** A hint for the broker errors operators actually meet when connecting and declaring. */
+export function brokerHint(message: string): string | undefined {
+  if (message.includes('Login was refused')) {
+    return 'the broker refused the user name or password of this host in amqp.url / amqp.urlFile';
+  }
   if (message.includes('PRECONDITION_FAILED') && message.includes("'durable'")) {
     return 'amqp.durable must equal the existing exchange and queue (amqp_durable_queues on the central side)';
   }
