@@ -60,16 +60,16 @@ export class MemcachedConnection {
     return new Map(items.map((item) => [item.key, item]));
   }
 
-  add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'> {
+  async add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'> {
     return this.#store(`add ${key} 0 ${ttlSeconds}`, value, statusReply(['STORED', 'NOT_STORED'] as const), key);
   }
 
-  cas(key: string, value: string, ttlSeconds: number, cas: string): Promise<'STORED' | 'EXISTS' | 'NOT_FOUND'> {
+  async cas(key: string, value: string, ttlSeconds: number, cas: string): Promise<'STORED' | 'EXISTS' | 'NOT_FOUND'> {
     const reply = statusReply(['STORED', 'EXISTS', 'NOT_FOUND'] as const);
     return this.#store(`cas ${key} 0 ${ttlSeconds}`, value, reply, key, cas);
   }
 
-  delete(key: string): Promise<'DELETED' | 'NOT_FOUND'> {
+  async delete(key: string): Promise<'DELETED' | 'NOT_FOUND'> {
     checkKey(key);
     return this.#request(Buffer.from(`delete ${key}\r\n`), statusReply(['DELETED', 'NOT_FOUND'] as const));
   }
@@ -83,7 +83,7 @@ export class MemcachedConnection {
     this.#fail(new MemcachedUnavailable(this.name, 'connection closed'));
   }
 
-  #store<T>(head: string, value: string, parse: ReplyParser<T>, key: string, cas?: string): Promise<T> {
+  async #store<T>(head: string, value: string, parse: ReplyParser<T>, key: string, cas?: string): Promise<T> {
     checkKey(key);
     const data = Buffer.from(value, 'utf8');
     const line = `${head} ${data.length}${cas === undefined ? '' : ` ${cas}`}\r\n`;

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeMarker } from '../../src/actions/write-marker.ts';
+import { MemcachedConnection, MemcachedUnavailable } from '../../src/adapters/memcached/connection.ts';
+import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
+import { startBlackhole } from '../support/blackhole.ts';
+import { get, SERVERS, set } from '../support/memcached-probe.ts';
+
+const options = { connectTimeoutMs: 500, requestTimeoutMs: 300, tls: null };
+const open: MemcachedConnection[] = [];
+const connect = (server: string) => {
+  const c = new MemcachedConnection(parseMemcachedServer(server), options);
+  open.push(c);
+  return c;
+};
+const freshKey = () => `kci-test:v1:user:${randomBytes(8).toString('hex')}`;
+
+afterEach(() => {
+  for (const c of open.splice(0)) c.close();
+});
+
+describe('marker writes on a real memcached', () => {
+  it('creates an absent marker with the given TTL', async () => {
+    const key = freshKey();
+    expect(await writeMarker(connect(SERVERS[0]), key, 1_800_000_000_000, 60)).toBe('written');
+    expect(await get(SERVERS[0], key)).toBe('1800000000000');
+  });
+
+  it('moves a marker forward', async () => {
+    const key = freshKey();
+    const c = connect(SERVERS[0]);
+    await writeMarker(c, key, 1000, 60);
+    expect(await writeMarker(c, key, 2000, 60)).toBe('written');
+    expect(await get(SERVERS[0], key)).toBe('2000');
+  });
+
+  it('never moves a marker backwards', async () => {
+    const key = freshKey();
+    const c = connect(SERVERS[0]);
+    await writeMarker(c, key, 2000, 60);
+    expect(await writeMarker(c, key, 1000, 60)).toBe('already-newer');
+    expect(await get(SERVERS[0], key)).toBe('2000');
+  });
+
+  it('replaces a value that is not a marker', async () => {
+    const key = freshKey();
+    await set(SERVERS[0], key, 'garbage');
+    expect(await writeMarker(connect(SERVERS[0]), key, 5000, 60)).toBe('written');
+    expect(await get(SERVERS[0], key)).toBe('5000');
+  });
+
+  it('ends at the newest value when many writers race on one key (replicas on separate connections)', async () => {
+    const key = freshKey();
+    const writers = Array.from({ length: 8 }, () => connect(SERVERS[1]));
+    const values = Array.from({ length: 64 }, (_, i) => 1_000_000 + ((i * 7919) % 64) * 10);
+    await Promise.all(values.map((v, i) => writeMarker(writers[i % writers.length] as MemcachedConnection, key, v, 60)));
+    expect(Number(await get(SERVERS[1], key))).toBe(Math.max(...values));
+  });
+
+  it('pipelines many requests on one connection and matches every reply', async () => {
+    const c = connect(SERVERS[0]);
+    const keys = Array.from({ length: 200 }, freshKey);
+    await Promise.all(keys.map((k, i) => c.add(k, String(i), 60)));
+    const found = await c.gets(keys);
+    expect(keys.map((k) => found.get(k)?.value.toString())).toEqual(keys.map((_, i) => String(i)));
+  });
+});
+
+describe('memcached failures', () => {
+  it('reports a server that refuses connections as unavailable', async () => {
+    const c = connect('127.0.0.1:1');
+    await expect(c.version()).rejects.toBeInstanceOf(MemcachedUnavailable);
+    expect(c.up).toBe(false);
+  });
+
+  it('times out a server that never answers, and recovers on the next request once it does', async () => {
+    const hole = await startBlackhole();
+    const c = connect(hole.address);
+    await expect(c.version()).rejects.toThrow(/no reply within 300 ms/);
+    await hole.close();
+    const good = connect(SERVERS[0]);
+    expect(await good.version()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(good.up).toBe(true);
+  });
+
+  it('rejects keys memcached would refuse before sending anything', async () => {
+    const c = connect(SERVERS[0]);
+    await expect(c.gets(['has space'])).rejects.toThrow(/printable ASCII/);
+    await expect(c.delete('x'.repeat(251))).rejects.toThrow(/printable ASCII/);
+    expect(await c.version()).toBeTruthy();
+  });
+});
