@@ -28,9 +28,14 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     failed: (_t, server) => metrics.writeFailures.inc({ server, action: 'markers' }),
   });
   const writeLog = logger.child({ component: 'markers' });
-  const coalescer = new Coalescer(markers, config.memcached.retry, (error, attempt) =>
-    writeLog.warn({ error: (error as Error).message, attempt }, 'invalidation not written everywhere; retrying'),
-  );
+  const coalescer = new Coalescer(markers, config.memcached.retry, (error, attempt) => {
+    const causes =
+      error instanceof AggregateError ? error.errors.map((e) => (e as Error).message) : undefined;
+    writeLog.warn(
+      { error: (error as Error).message, causes, attempt },
+      'invalidation not written everywhere; retrying',
+    );
+  });
   const processor = new Processor({
     coalescers: [coalescer],
     mode: config.markers.mode,

@@ -11,7 +11,8 @@ export interface MarkerSettings {
 }
 
 export interface MarkerObserver {
-  written(target: Target, server: string): void;
+  /** Every server holds the marker for this target. */
+  written(target: Target): void;
   failed(target: Target, server: string, error: unknown): void;
 }
 
@@ -42,23 +43,26 @@ export class MarkersAction implements Action {
   async apply(batch: readonly Target[]): Promise<void> {
     // The clock is read when the write starts, so the marker is later than every event in the batch.
     const valueMs = markerTime(this.#now(), this.#settings.clockSkewMarginMs);
-    const writes = batch.flatMap((target) =>
-      this.#servers.map(async (server) => {
-        try {
-          await writeMarker(server, this.laneOf(target), valueMs, this.#settings.ttlSeconds);
-          this.#observer.written(target, server.name);
-        } catch (error) {
-          this.#observer.failed(target, server.name, error);
-          throw error;
-        }
-      }),
-    );
-    const failures = (await Promise.allSettled(writes)).filter((r) => r.status === 'rejected');
+    const outcomes = await Promise.all(batch.map((target) => this.#writeEverywhere(target, valueMs)));
+    const failures = outcomes.flat();
     if (failures.length > 0) {
-      throw new AggregateError(
-        failures.map((f) => f.reason),
-        `markers not written on ${failures.length} of ${writes.length} server writes`,
-      );
+      throw new AggregateError(failures, `markers not written on ${failures.length} server(s); retrying`);
     }
+  }
+
+  /** The errors of the servers that did not take the marker; none means every server holds it. */
+  async #writeEverywhere(target: Target, valueMs: number): Promise<unknown[]> {
+    const key = this.laneOf(target);
+    const results = await Promise.allSettled(
+      this.#servers.map((server) => writeMarker(server, key, valueMs, this.#settings.ttlSeconds)),
+    );
+    const failures: unknown[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      this.#observer.failed(target, (this.#servers[i] as MemcachedConnection).name, r.reason);
+      failures.push(r.reason);
+    });
+    if (failures.length === 0) this.#observer.written(target);
+    return failures;
   }
 }
