@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, type Config, loadConfig } from './config/load.ts';
-import { describeBroker } from './config/transport-url.ts';
+import { type Config, ConfigError, loadConfig } from './config/load.ts';
 import { serverName } from './config/memcached-servers.ts';
+import { describeBroker } from './config/transport-url.ts';
 import { startDaemon } from './main.ts';
 import { createLogger } from './observability/logger.ts';
 
@@ -106,7 +106,9 @@ function summary(config: Config): string {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 

@@ -22,7 +22,10 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
 // Setting one of url/urlFile from the environment replaces the other from the file.
 const EXCLUSIVE: Readonly<Record<string, string>> = { KCI_AMQP_URL: 'urlFile', KCI_AMQP_URL_FILE: 'url' };
 
-export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Record<string, unknown> {
+export function applyEnvOverrides(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
   const out = structuredClone(raw);
   for (const o of ENV_OVERRIDES) {
     const value = env[o.name];
@@ -37,7 +40,11 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
 }
 
 function convert(value: string, type: EnvOverride['type']): unknown {
-  if (type === 'list') return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (type === 'list')
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   // A non-numeric value stays a string so validation reports it against the field.
   if (type === 'number') return /^\d+$/.test(value) ? Number(value) : value;
   return value;

@@ -12,7 +12,9 @@ export type Config = Omit<ConfigFile, 'amqp' | 'memcached'> & {
     readonly pool: string;
     readonly transport: TransportUrl;
   };
-  readonly memcached: Omit<ConfigFile['memcached'], 'servers'> & { readonly servers: readonly MemcachedServer[] };
+  readonly memcached: Omit<ConfigFile['memcached'], 'servers'> & {
+    readonly servers: readonly MemcachedServer[];
+  };
 };
 
 /** Every problem found, each naming the field path; messages never contain a configured value. */
@@ -31,7 +33,9 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError(path, [`cannot read the config file: ${(cause as NodeJS.ErrnoException).code ?? cause}`]);
+    throw new ConfigError(path, [
+      `cannot read the config file: ${(cause as NodeJS.ErrnoException).code ?? cause}`,
+    ]);
   }
   return parseConfig(text, path, env);
 }

@@ -52,7 +52,8 @@ const amqp = z
     tls: tlsFiles,
   })
   .refine((a) => (a.url === undefined) !== (a.urlFile === undefined), {
-    message: 'set exactly one of url and urlFile (the oslo transport_url, e.g. rabbit://user:pass@host:5672/)',
+    message:
+      'set exactly one of url and urlFile (the oslo transport_url, e.g. rabbit://user:pass@host:5672/)',
   })
   .refine((a) => a.parkingQueue === undefined || a.deadLetterExchange !== undefined, {
     message: 'parkingQueue needs deadLetterExchange',

@@ -45,7 +45,10 @@ export function toIdentityEvent(n: Notification): IdentityEvent {
     outcome: stringField(p, 'outcome'),
     // A role_assignment's CADF target.id is a random uuid, not the assignment: never use it as a subject.
     resourceId: stringField(p, 'resource_info') ?? (format === 'cadf' && !isAssignment ? targetId(p) : null),
-    actor: 'actor_id' in p || 'actor_type' in p ? { type: stringField(p, 'actor_type'), id: stringField(p, 'actor_id') } : null,
+    actor:
+      'actor_id' in p || 'actor_type' in p
+        ? { type: stringField(p, 'actor_type'), id: stringField(p, 'actor_id') }
+        : null,
     assignment: isAssignment ? roleAssignment(p) : null,
   };
 }

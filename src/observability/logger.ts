@@ -19,7 +19,15 @@ export function createLogger(
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: {
-        paths: ['password', '*.password', 'url', '*.url', 'transport', '*.transport', 'headers.authorization'],
+        paths: [
+          'password',
+          '*.password',
+          'url',
+          '*.url',
+          'transport',
+          '*.transport',
+          'headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

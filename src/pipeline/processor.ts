@@ -4,9 +4,9 @@ import { toIdentityEvent } from '../core/events.ts';
 import type { RecentIds } from '../core/recent-ids.ts';
 import { type MarkerMode, targetsFor } from '../core/rules.ts';
 import type { Target } from '../core/targets.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { eventTypeLabel } from '../observability/metrics.ts';
-import type { Logger } from '../observability/logger.ts';
 import type { Delivery } from '../ports/source.ts';
 import { type Coalescer, CoalescerStopped } from './coalescer.ts';
 

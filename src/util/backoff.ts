@@ -7,7 +7,11 @@ export interface BackoffPolicy {
  * Capped exponential backoff with jitter: between half and all of min(max, initial·2^attempt), so that
  * replicas retrying the same outage do not do so in lockstep.
  */
-export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: BackoffPolicy,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(attempt, 30));
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

@@ -9,7 +9,10 @@ import { waitFor } from '../support/wait.ts';
 
 const SECRET = `kci-secret-${randomBytes(8).toString('hex')}`;
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
   const run = runCli(args, env);
   const code = await run.exited;
   return { code, output: run.output() };
@@ -17,7 +20,9 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 
 describe('keystone-cache-invalidator CLI', () => {
   it('check-config accepts a good config and prints brokers without credentials', async () => {
-    const path = writeConfig(testConfigYaml('kci-test-cli', { url: `rabbit://kci:${SECRET}@rmq-0:5672,kci:${SECRET}@rmq-1/nova` }));
+    const path = writeConfig(
+      testConfigYaml('kci-test-cli', { url: `rabbit://kci:${SECRET}@rmq-0:5672,kci:${SECRET}@rmq-1/nova` }),
+    );
     const { code, output } = await cli(['check-config', '--config', path]);
     expect(code).toBe(0);
     expect(output).toContain('configuration OK');
@@ -74,7 +79,11 @@ describe('no credential reaches a log line or a metric', () => {
 
   it('a password the broker refuses appears nowhere in the output', async () => {
     const url = `rabbit://kci-intruder:${SECRET}@127.0.0.1:5672/`;
-    const daemon = runCli(['run', '--config', writeConfig(testConfigYaml(POOL, { url, extra: 'log: { level: trace }\n' }))]);
+    const daemon = runCli([
+      'run',
+      '--config',
+      writeConfig(testConfigYaml(POOL, { url, extra: 'log: { level: trace }\n' })),
+    ]);
     await daemon.waitForLog(/ACCESS_REFUSED[\s\S]*ACCESS_REFUSED/);
     daemon.child.kill('SIGTERM');
     expect(await daemon.exited).toBe(0);

@@ -29,7 +29,11 @@ describe('a daemon killed between delivery and write', () => {
     const key = `kci:v1:user:${user}`;
 
     // First daemon: one real server and one that never answers, so the write cannot complete.
-    const first = runCli(['run', '--config', writeConfig(testConfigYaml(POOL, { servers: [SERVERS[0], blackhole.address] }))]);
+    const first = runCli([
+      'run',
+      '--config',
+      writeConfig(testConfigYaml(POOL, { servers: [SERVERS[0], blackhole.address] })),
+    ]);
     await first.waitForLog(/"msg":"consuming"/);
     await broker.publish(osloV2Body('identity.user.updated', { resource_info: user }));
     await first.waitForLog(/invalidation not written everywhere; retrying/);
@@ -39,7 +43,9 @@ describe('a daemon killed between delivery and write', () => {
 
     // Whatever the first daemon managed to write is gone; only a redelivery can bring it back.
     await flushAll();
-    await waitFor('the unacked message back on the queue', async () => ((await broker.depth(POOL)) === 1 ? true : undefined));
+    await waitFor('the unacked message back on the queue', async () =>
+      (await broker.depth(POOL)) === 1 ? true : undefined,
+    );
 
     const second = runCli(['run', '--config', writeConfig(testConfigYaml(POOL))]);
     try {

@@ -53,7 +53,9 @@ describe('marker writes on a real memcached', () => {
     const key = freshKey();
     const writers = Array.from({ length: 8 }, () => connect(SERVERS[1]));
     const values = Array.from({ length: 64 }, (_, i) => 1_000_000 + ((i * 7919) % 64) * 10);
-    await Promise.all(values.map((v, i) => writeMarker(writers[i % writers.length] as MemcachedConnection, key, v, 60)));
+    await Promise.all(
+      values.map((v, i) => writeMarker(writers[i % writers.length] as MemcachedConnection, key, v, 60)),
+    );
     expect(Number(await get(SERVERS[1], key))).toBe(Math.max(...values));
   });
 

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, BROKER_URL, connectBroker } from '../support/broker.ts';
-import { type TestDaemon, startTestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { BROKER_URL, type Broker, connectBroker } from '../support/broker.ts';
+import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { flushAll, keys, SERVERS } from '../support/memcached-probe.ts';
 
 const POOL = 'kci-test-oslo-interop';
@@ -13,9 +13,13 @@ const hex = () => randomBytes(16).toString('hex');
 
 // Debian's python3-oslo.messaging imports only under /usr/bin/python3, never a python3 first on PATH.
 async function notifyThroughOslo(driver: string, events: string[]): Promise<void> {
-  await promisify(execFile)('/usr/bin/python3', [NOTIFY, driver, BROKER_URL.replace('amqp:', 'rabbit:'), ...events], {
-    timeout: 60_000,
-  });
+  await promisify(execFile)(
+    '/usr/bin/python3',
+    [NOTIFY, driver, BROKER_URL.replace('amqp:', 'rabbit:'), ...events],
+    {
+      timeout: 60_000,
+    },
+  );
 }
 
 describe('interop with the real oslo.messaging notifier (Debian python3-oslo.messaging)', () => {
@@ -52,7 +56,9 @@ describe('interop with the real oslo.messaging notifier (Debian python3-oslo.mes
     const expected = [`kci:v1:project:${project}`, `kci:v1:trust:${trust}`, `kci:v1:user:${user}`].sort();
     for (const server of SERVERS) expect(await keys(server), server).toEqual(expected);
     // The envelope the driver really used (v2 wraps, v1 is the bare dict).
-    const applied = d.logLines.map((l) => JSON.parse(l)).filter((l) => l.messageId && l.msg === 'invalidation written');
+    const applied = d.logLines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.messageId && l.msg === 'invalidation written');
     expect(applied.slice(-3).map((l) => l.envelope)).toEqual([envelope, envelope, envelope]);
   });
 });

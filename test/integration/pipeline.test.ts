@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Broker, connectBroker } from '../support/broker.ts';
+import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { EXPECTED_TARGETS } from '../support/expected-targets.ts';
 import { loadFixtures } from '../support/fixtures.ts';
-import { osloV2Body } from '../support/oslo-wire.ts';
-import { type Broker, connectBroker } from '../support/broker.ts';
-import { type TestDaemon, startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { flushAll, get, keys, SERVERS } from '../support/memcached-probe.ts';
+import { osloV2Body } from '../support/oslo-wire.ts';
 
 const POOL = 'kci-test-pipeline';
 const DLX = 'kci-test-pipeline.dlx';
@@ -29,29 +29,39 @@ describe('the pipeline, against RabbitMQ and two memcached servers', () => {
     await broker?.close();
   });
 
-  it.each(loadFixtures().map((f) => [f.name, f] as const))('%s yields exactly its markers on every server', async (name, f) => {
-    await flushAll();
-    const before = await d.metric('kci_notifications_total');
-    const publishedAt = Date.now();
-    await broker.publishFixture(f);
-    await d.settled(before + 1);
-    for (const server of SERVERS) {
-      expect(await keys(server), server).toEqual(expectedKeys(name));
-      for (const key of expectedKeys(name)) {
-        const value = Number(await get(server, key));
-        // The writer's clock at apply time plus the 2 s skew margin.
-        expect(value).toBeGreaterThanOrEqual(publishedAt + 2000);
-        expect(value).toBeLessThanOrEqual(Date.now() + 2000);
+  it.each(loadFixtures().map((f) => [f.name, f] as const))(
+    '%s yields exactly its markers on every server',
+    async (name, f) => {
+      await flushAll();
+      const before = await d.metric('kci_notifications_total');
+      const publishedAt = Date.now();
+      await broker.publishFixture(f);
+      await d.settled(before + 1);
+      for (const server of SERVERS) {
+        expect(await keys(server), server).toEqual(expectedKeys(name));
+        for (const key of expectedKeys(name)) {
+          const value = Number(await get(server, key));
+          // The writer's clock at apply time plus the 2 s skew margin.
+          expect(value).toBeGreaterThanOrEqual(publishedAt + 2000);
+          expect(value).toBeLessThanOrEqual(Date.now() + 2000);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('acknowledged every message, noise included: nothing is left on the queue', async () => {
     await flushAll();
-    const noise = ['identity.authenticate', 'identity.user.created', 'identity.project.created', 'identity.region.deleted'];
+    const noise = [
+      'identity.authenticate',
+      'identity.user.created',
+      'identity.project.created',
+      'identity.region.deleted',
+    ];
     const before = await d.metric('kci_notifications_total', 'outcome="ignored"');
     for (const eventType of noise) await broker.publish(osloV2Body(eventType, { resource_info: 'abc' }));
-    await expect.poll(() => d.metric('kci_notifications_total', 'outcome="ignored"')).toBe(before + noise.length);
+    await expect
+      .poll(() => d.metric('kci_notifications_total', 'outcome="ignored"'))
+      .toBe(before + noise.length);
     for (const server of SERVERS) expect(await keys(server)).toEqual([]);
     expect(await broker.depth(POOL)).toBe(0);
   });
@@ -72,7 +82,7 @@ describe('the pipeline, against RabbitMQ and two memcached servers', () => {
     }
     // The parked message keeps its bytes, for an operator to inspect.
     const parked = await broker.channel.get(PARKING, { noAck: true });
-    expect(parked && parked.content.toString()).toContain('{not json');
+    expect(parked ? parked.content.toString() : null).toContain('{not json');
   });
 
   it('applies a redelivered duplicate only once (dedupe on message_id)', async () => {
@@ -82,7 +92,8 @@ describe('the pipeline, against RabbitMQ and two memcached servers', () => {
     await broker.publish(body);
     await broker.publish(body);
     await expect.poll(() => d.metric('kci_notifications_total', 'outcome="duplicate"')).toBe(before + 1);
-    for (const server of SERVERS) expect(await keys(server)).toEqual(['kci:v1:user:76caa20afc7b5fbdbdede8a883b4b48a']);
+    for (const server of SERVERS)
+      expect(await keys(server)).toEqual(['kci:v1:user:76caa20afc7b5fbdbdede8a883b4b48a']);
   });
 
   it('leaves nothing unacknowledged when it stops', async () => {

@@ -37,7 +37,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildDaemon
     child,
     output: () => text,
     waitForLog: (pattern, timeoutMs = 15_000) =>
-      waitFor(`log matching ${pattern}`, async () => (pattern.test(text) ? true : undefined), timeoutMs).then(() => {}),
+      waitFor(`log matching ${pattern}`, async () => (pattern.test(text) ? true : undefined), timeoutMs).then(
+        () => {},
+      ),
     exited,
   };
 }

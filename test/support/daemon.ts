@@ -61,7 +61,9 @@ export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
     return text
       .split('\n')
       .filter((l) => l.startsWith(name) && (labels === '' || l.includes(labels)))
-      .filter((l) => l.slice(name.length, name.length + 1) === '{' || l.slice(name.length, name.length + 1) === ' ')
+      .filter(
+        (l) => l.slice(name.length, name.length + 1) === '{' || l.slice(name.length, name.length + 1) === ' ',
+      )
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   };
   const ready = async () => (await fetch(`${base}/readyz`)).status === 200;

@@ -5,7 +5,11 @@ import { randomUUID } from 'node:crypto';
  * `{"oslo.version": "2.0", "oslo.message": "<JSON string>"}` with a fresh message_id and a naive-UTC
  * timestamp `YYYY-MM-DD HH:MM:SS.ffffff`. Used by tests and the demo to make new events.
  */
-export function osloV2Body(eventType: string, payload: Record<string, unknown>, messageId = randomUUID()): Buffer {
+export function osloV2Body(
+  eventType: string,
+  payload: Record<string, unknown>,
+  messageId = randomUUID(),
+): Buffer {
   const inner = {
     message_id: messageId,
     publisher_id: 'identity.central-keystone',

@@ -70,18 +70,42 @@ http:
   });
 
   it.each([
-    ['a misspelt field', minimal.replace('memcached:', 'memcached:\n  server: []'), 'memcached: unknown field "server"'],
+    [
+      'a misspelt field',
+      minimal.replace('memcached:', 'memcached:\n  server: []'),
+      'memcached: unknown field "server"',
+    ],
     ['a missing region', minimal.replace('region: region-two\n', ''), 'region: required'],
-    ['a pool of the wrong type', minimal.replace('amqp:\n', 'amqp:\n  pool: 7\n'), 'amqp.pool: Invalid input: expected string'],
+    [
+      'a pool of the wrong type',
+      minimal.replace('amqp:\n', 'amqp:\n  pool: 7\n'),
+      'amqp.pool: Invalid input: expected string',
+    ],
     ['no memcached servers', minimal.replace(/servers: .*/, 'servers: []'), 'memcached.servers:'],
     ['a bad memcached entry', minimal.replace('"mc-4"', '"mc-4:notaport"'), 'memcached.servers.3:'],
-    ['a TTL memcached would read as a date', `${minimal}markers: { ttlSeconds: 2592001 }\n`, 'markers.ttlSeconds:'],
+    [
+      'a TTL memcached would read as a date',
+      `${minimal}markers: { ttlSeconds: 2592001 }\n`,
+      'markers.ttlSeconds:',
+    ],
     ['an unknown mode', `${minimal}markers: { mode: everything }\n`, 'markers.mode:'],
     ['a bad prefix', `${minimal}markers: { prefix: "a b" }\n`, 'markers.prefix:'],
-    ['both url and urlFile', minimal.replace('amqp:\n', 'amqp:\n  urlFile: /x\n'), 'amqp: set exactly one of url and urlFile'],
+    [
+      'both url and urlFile',
+      minimal.replace('amqp:\n', 'amqp:\n  urlFile: /x\n'),
+      'amqp: set exactly one of url and urlFile',
+    ],
     ['a broken transport_url', minimal.replace('rabbit://', 'kafka://'), 'amqp.url: scheme must be'],
-    ['an unreadable urlFile', minimal.replace(/ {2}url: .*/, '  urlFile: /nonexistent/transport-url'), 'amqp.urlFile: cannot read the file: ENOENT'],
-    ['half a client certificate', `${minimal.replace('amqp:\n', 'amqp:\n  tls: { certFile: /c.pem }\n')}`, 'amqp.tls: certFile and keyFile go together'],
+    [
+      'an unreadable urlFile',
+      minimal.replace(/ {2}url: .*/, '  urlFile: /nonexistent/transport-url'),
+      'amqp.urlFile: cannot read the file: ENOENT',
+    ],
+    [
+      'half a client certificate',
+      `${minimal.replace('amqp:\n', 'amqp:\n  tls: { certFile: /c.pem }\n')}`,
+      'amqp.tls: certFile and keyFile go together',
+    ],
     ['a port out of range', `${minimal}http: { port: 70000 }\n`, 'http.port:'],
     ['YAML that does not parse', `${minimal}  url: [unclosed ${SECRET}\n`, 'not valid YAML at line'],
   ])('rejects %s, naming the field', (_what, yaml, expected) => {
@@ -94,7 +118,10 @@ http:
       minimal.replace('rabbit://', 'kafka://'),
       minimal.replace(':5672,', ':99999,'),
       `${minimal}  url: [unclosed ${SECRET}\n`,
-      minimal.replace(`url: rabbit://kci:${SECRET}@`, `url: {password: ${SECRET}}\n  x: rabbit://kci:${SECRET}@`),
+      minimal.replace(
+        `url: rabbit://kci:${SECRET}@`,
+        `url: {password: ${SECRET}}\n  x: rabbit://kci:${SECRET}@`,
+      ),
     ];
     for (const yaml of cases) {
       const text = problems(yaml).join('\n');
@@ -134,7 +161,9 @@ http:
   });
 
   it('KCI_AMQP_URL_FILE replaces a url from the file', () => {
-    expect(problems(minimal, { KCI_AMQP_URL_FILE: '/nonexistent' }).join('\n')).toContain('amqp.urlFile: cannot read');
+    expect(problems(minimal, { KCI_AMQP_URL_FILE: '/nonexistent' }).join('\n')).toContain(
+      'amqp.urlFile: cannot read',
+    );
   });
 
   it('reports a config file that cannot be read', () => {

@@ -82,13 +82,33 @@ describe('oslo envelope', () => {
     ['not JSON', raw('{"oslo.version": '), 'json'],
     ['a JSON array', raw('[1,2]'), 'json'],
     ['invalid UTF-8', raw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), 'encoding'],
-    ['an unknown envelope major version', raw(JSON.stringify({ 'oslo.version': '3.0', 'oslo.message': '{}' })), 'envelope-version'],
-    ['a newer minor version', raw(JSON.stringify({ 'oslo.version': '2.1', 'oslo.message': '{}' })), 'envelope-version'],
-    ['oslo.message that is not a string', raw(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': {} })), 'envelope'],
-    ['oslo.message that is not JSON', raw(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': '{' })), 'json'],
+    [
+      'an unknown envelope major version',
+      raw(JSON.stringify({ 'oslo.version': '3.0', 'oslo.message': '{}' })),
+      'envelope-version',
+    ],
+    [
+      'a newer minor version',
+      raw(JSON.stringify({ 'oslo.version': '2.1', 'oslo.message': '{}' })),
+      'envelope-version',
+    ],
+    [
+      'oslo.message that is not a string',
+      raw(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': {} })),
+      'envelope',
+    ],
+    [
+      'oslo.message that is not JSON',
+      raw(JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': '{' })),
+      'json',
+    ],
     ['no event_type', raw(JSON.stringify({ payload: {} })), 'field-type'],
     ['an event_type that is a number', raw(JSON.stringify({ event_type: 7, payload: {} })), 'field-type'],
-    ['a payload that is a string', raw(JSON.stringify({ event_type: 'identity.user.updated', payload: 'x' })), 'field-type'],
+    [
+      'a payload that is a string',
+      raw(JSON.stringify({ event_type: 'identity.user.updated', payload: 'x' })),
+      'field-type',
+    ],
     ['a message_id that is a number', raw(JSON.stringify({ ...inner, message_id: 5 })), 'field-type'],
     ['an unsupported compression', raw(v2, { compression: 'application/x-bz2' }), 'compression'],
     ['a body that does not inflate', raw(v2, { compression: 'application/x-gzip' }), 'compression'],
@@ -100,6 +120,8 @@ describe('oslo envelope', () => {
   it('refuses a small compressed body that inflates past the limit (zip bomb)', () => {
     const bomb = deflateSync(Buffer.alloc(10_000_000, 0x20));
     expect(bomb.length).toBeLessThan(1024 * 64);
-    expect(reasonOf(() => parseEnvelope(raw(bomb, { compression: 'application/x-gzip' }), limits))).toBe('too-large');
+    expect(reasonOf(() => parseEnvelope(raw(bomb, { compression: 'application/x-gzip' }), limits))).toBe(
+      'too-large',
+    );
   });
 });

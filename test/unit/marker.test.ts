@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeMarkerValue, encodeId, encodeMarkerValue, isStale, markerKey, markerTime } from '../../src/core/marker.ts';
+import {
+  decodeMarkerValue,
+  encodeId,
+  encodeMarkerValue,
+  isStale,
+  markerKey,
+  markerTime,
+} from '../../src/core/marker.ts';
 import { GLOBAL, target } from '../../src/core/targets.ts';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');

@@ -15,7 +15,15 @@ function targetsOf(n: Notification, mode: MarkerMode = 'targeted'): string[] {
 }
 
 function notification(eventType: string, payload: Record<string, unknown>): Notification {
-  return { messageId: 'm', eventType, publisherId: null, priority: 'INFO', timestamp: null, payload, envelopeVersion: 2 };
+  return {
+    messageId: 'm',
+    eventType,
+    publisherId: null,
+    priority: 'INFO',
+    timestamp: null,
+    payload,
+    envelopeVersion: 2,
+  };
 }
 
 const cadf = (action: string, extra: Record<string, unknown>) => ({
@@ -63,36 +71,58 @@ describe('rules for events the fixtures do not carry', () => {
     expect(targetsOf(notification('identity.user.deleted', payload))).toEqual(['user:u9']);
   });
 
-  it.each([
-    ['identity.user.updated'],
-    ['identity.project.deleted'],
-    ['identity.OS-TRUST:trust.deleted'],
-  ])('%s whose id is missing invalidates globally', (eventType) => {
-    expect(targetsOf(notification(eventType, {}))).toEqual(['global']);
-  });
+  it.each([['identity.user.updated'], ['identity.project.deleted'], ['identity.OS-TRUST:trust.deleted']])(
+    '%s whose id is missing invalidates globally',
+    (eventType) => {
+      expect(targetsOf(notification(eventType, {}))).toEqual(['global']);
+    },
+  );
 
   it('a role revoked for a group on a project invalidates the project', () => {
-    const payload = cadf('deleted.role_assignment', { group: 'g1', project: 'p1', role: 'r1', inherited_to_projects: false });
+    const payload = cadf('deleted.role_assignment', {
+      group: 'g1',
+      project: 'p1',
+      role: 'r1',
+      inherited_to_projects: false,
+    });
     expect(targetsOf(notification('identity.role_assignment.deleted', payload))).toEqual(['project:p1']);
   });
 
   it('a role granted to a group on a domain invalidates the domain', () => {
-    const payload = cadf('created.role_assignment', { group: 'g1', domain: 'd1', role: 'r1', inherited_to_projects: true });
+    const payload = cadf('created.role_assignment', {
+      group: 'g1',
+      domain: 'd1',
+      role: 'r1',
+      inherited_to_projects: true,
+    });
     expect(targetsOf(notification('identity.role_assignment.created', payload))).toEqual(['domain:d1']);
   });
 
   it('a group grant inherited to the projects below a project invalidates globally (no marker names the subtree)', () => {
-    const payload = cadf('deleted.role_assignment', { group: 'g1', project: 'p1', role: 'r1', inherited_to_projects: true });
+    const payload = cadf('deleted.role_assignment', {
+      group: 'g1',
+      project: 'p1',
+      role: 'r1',
+      inherited_to_projects: true,
+    });
     expect(targetsOf(notification('identity.role_assignment.deleted', payload))).toEqual(['global']);
   });
 
   it('a user grant on a domain invalidates the user', () => {
-    const payload = cadf('deleted.role_assignment', { user: 'u1', domain: 'd1', role: 'r1', inherited_to_projects: false });
+    const payload = cadf('deleted.role_assignment', {
+      user: 'u1',
+      domain: 'd1',
+      role: 'r1',
+      inherited_to_projects: false,
+    });
     expect(targetsOf(notification('identity.role_assignment.deleted', payload))).toEqual(['user:u1']);
   });
 
   it('a role assignment that failed in Keystone changes nothing', () => {
-    const payload = { ...cadf('deleted.role_assignment', { user: 'u1', project: 'p1', role: 'r1' }), outcome: 'failure' };
+    const payload = {
+      ...cadf('deleted.role_assignment', { user: 'u1', project: 'p1', role: 'r1' }),
+      outcome: 'failure',
+    };
     expect(targetsOf(notification('identity.role_assignment.deleted', payload))).toEqual([]);
   });
 
@@ -109,8 +139,16 @@ describe('rules for events the fixtures do not carry', () => {
   it.each([
     ['a numeric resource_info', 'identity.user.updated', { resource_info: 42 }],
     ['a numeric CADF target.id', 'identity.user.updated', cadf('updated.user', { target: { id: 42 } })],
-    ['a non-string assignment user', 'identity.role_assignment.deleted', cadf('deleted.role_assignment', { user: ['u'] })],
-    ['a string inherited_to_projects', 'identity.role_assignment.deleted', cadf('x', { user: 'u', inherited_to_projects: 'yes' })],
+    [
+      'a non-string assignment user',
+      'identity.role_assignment.deleted',
+      cadf('deleted.role_assignment', { user: ['u'] }),
+    ],
+    [
+      'a string inherited_to_projects',
+      'identity.role_assignment.deleted',
+      cadf('x', { user: 'u', inherited_to_projects: 'yes' }),
+    ],
   ])('an id of the wrong type (%s) is malformed, not guessed at', (_what, eventType, payload) => {
     expect(() => targetsOf(notification(eventType, payload))).toThrow(MalformedNotification);
   });

@@ -41,7 +41,9 @@ describe('oslo transport_url', () => {
   });
 
   it('reads IPv6 hosts in brackets', () => {
-    expect(parseTransportUrl('rabbit://u:p@[fd00::1]:5672,u:p@[fd00::2]/').hosts.map((h) => [h.hostname, h.port])).toEqual([
+    expect(
+      parseTransportUrl('rabbit://u:p@[fd00::1]:5672,u:p@[fd00::2]/').hosts.map((h) => [h.hostname, h.port]),
+    ).toEqual([
       ['fd00::1', 5672],
       ['fd00::2', 5672],
     ]);

@@ -7,7 +7,7 @@ import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Delivery, DeliveryHandler, Source } from '../../ports/source.ts';
 import { backoffDelay, sleep } from '../../util/backoff.ts';
-import { declareTopology, type TopologyOptions, brokerHint } from './topology.ts';
+import { brokerHint, declareTopology, type TopologyOptions } from './topology.ts';
 
 type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
 
@@ -85,7 +85,10 @@ export class Amqp091Source implements Source {
     await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(graceMs, grace.signal)]);
     grace.abort();
     if (this.#inFlight.size > 0) {
-      this.#log.warn({ unsettled: this.#inFlight.size }, 'grace period over; unsettled messages will be redelivered');
+      this.#log.warn(
+        { unsettled: this.#inFlight.size },
+        'grace period over; unsettled messages will be redelivered',
+      );
     }
     await session?.finish('stopping');
     await this.#loop;
@@ -186,7 +189,9 @@ export class Amqp091Source implements Source {
     session.connection.on('close', () => finish('connection closed'));
     session.channel.on('error', (e: Error) => finish(`channel error: ${e.message}`));
     session.channel.on('close', () => finish('channel closed'));
-    session.connection.on('blocked', (reason: string) => this.#log.warn({ reason }, 'broker blocked the connection'));
+    session.connection.on('blocked', (reason: string) =>
+      this.#log.warn({ reason }, 'broker blocked the connection'),
+    );
   }
 
   #dispatch(session: Session, message: ConsumeMessage, handler: DeliveryHandler): void {

@@ -19,7 +19,8 @@ export async function startHttpServer(
 ): Promise<{ server: http.Server; address: AddressInfo }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(res, 405, 'text/plain', 'method not allowed\n');
     if (path === '/livez') return send(res, 200, 'text/plain', 'ok\n');
     if (path === '/readyz') {
       const checks = readiness.checks();

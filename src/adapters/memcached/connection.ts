@@ -61,10 +61,20 @@ export class MemcachedConnection {
   }
 
   async add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'> {
-    return this.#store(`add ${key} 0 ${ttlSeconds}`, value, statusReply(['STORED', 'NOT_STORED'] as const), key);
+    return this.#store(
+      `add ${key} 0 ${ttlSeconds}`,
+      value,
+      statusReply(['STORED', 'NOT_STORED'] as const),
+      key,
+    );
   }
 
-  async cas(key: string, value: string, ttlSeconds: number, cas: string): Promise<'STORED' | 'EXISTS' | 'NOT_FOUND'> {
+  async cas(
+    key: string,
+    value: string,
+    ttlSeconds: number,
+    cas: string,
+  ): Promise<'STORED' | 'EXISTS' | 'NOT_FOUND'> {
     const reply = statusReply(['STORED', 'EXISTS', 'NOT_FOUND'] as const);
     return this.#store(`cas ${key} 0 ${ttlSeconds}`, value, reply, key, cas);
   }
@@ -95,7 +105,9 @@ export class MemcachedConnection {
     const socket = await this.#connect();
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#fail(new MemcachedUnavailable(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`));
+        this.#fail(
+          new MemcachedUnavailable(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`),
+        );
       }, this.#options.requestTimeoutMs);
       this.#pending.push({ parse, resolve: resolve as (v: unknown) => void, reject, timer });
       socket.write(payload);
@@ -132,7 +144,9 @@ export class MemcachedConnection {
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 30_000);
         socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-        socket.on('error', (cause) => this.#fail(new MemcachedUnavailable(this.name, cause.message, { cause })));
+        socket.on('error', (cause) =>
+          this.#fail(new MemcachedUnavailable(this.name, cause.message, { cause })),
+        );
         socket.on('close', () => this.#fail(new MemcachedUnavailable(this.name, 'connection lost')));
         this.#socket = socket;
         resolve(socket);
