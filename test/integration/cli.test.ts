@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, connectBroker } from '../support/broker.ts';
+import { describe, expect, it } from 'vitest';
+import { useBroker } from '../support/broker.ts';
 import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS } from '../support/memcached-probe.ts';
@@ -66,16 +66,7 @@ describe('keystone-cache-invalidator CLI', () => {
 
 describe('no credential reaches a log line or a metric', () => {
   const POOL = 'kci-test-redaction';
-  let broker: Broker;
-
-  beforeAll(async () => {
-    broker = await connectBroker();
-    await broker.deleteQueues(POOL);
-  });
-
-  afterAll(async () => {
-    await broker?.close();
-  });
+  const broker = useBroker(POOL);
 
   it('a password the broker refuses appears nowhere in the output', async () => {
     const url = `rabbit://kci-intruder:${SECRET}@127.0.0.1:5672/`;
@@ -97,8 +88,8 @@ describe('no credential reaches a log line or a metric', () => {
     try {
       await daemon.waitForLog(/"msg":"consuming"/);
       const user = randomBytes(16).toString('hex');
-      await broker.publish(osloV2Body('identity.user.updated', { resource_info: user, password: SECRET }));
-      await broker.publish(Buffer.from(`{"password": "${SECRET}"`));
+      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user, password: SECRET }));
+      await broker().publish(Buffer.from(`{"password": "${SECRET}"`));
       await waitFor('the marker', async () => (await get(SERVERS[1], `kci:v1:user:${user}`)) ?? undefined);
       await daemon.waitForLog(/parked a notification/);
       const port = /"http":(\d+)/.exec(daemon.output())?.[1];

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startBlackhole } from '../support/blackhole.ts';
-import { type Broker, connectBroker } from '../support/broker.ts';
+import { useBroker } from '../support/broker.ts';
 import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { testConfigYaml } from '../support/daemon.ts';
 import { flushAll, get, SERVERS } from '../support/memcached-probe.ts';
@@ -11,16 +11,7 @@ import { waitFor } from '../support/wait.ts';
 const POOL = 'kci-test-crash';
 
 describe('a daemon killed between delivery and write', () => {
-  let broker: Broker;
-
-  beforeAll(async () => {
-    broker = await connectBroker();
-    await broker.deleteQueues(POOL);
-  });
-
-  afterAll(async () => {
-    await broker?.close();
-  });
+  const broker = useBroker(POOL);
 
   it('loses nothing: the redelivered message is applied by the next daemon', async () => {
     await flushAll();
@@ -35,7 +26,7 @@ describe('a daemon killed between delivery and write', () => {
       writeConfig(testConfigYaml(POOL, { servers: [SERVERS[0], blackhole.address] })),
     ]);
     await first.waitForLog(/"msg":"consuming"/);
-    await broker.publish(osloV2Body('identity.user.updated', { resource_info: user }));
+    await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
     await first.waitForLog(/invalidation not written everywhere; retrying/);
     first.child.kill('SIGKILL');
     expect(await first.exited).toBeNull();
@@ -44,7 +35,7 @@ describe('a daemon killed between delivery and write', () => {
     // Whatever the first daemon managed to write is gone; only a redelivery can bring it back.
     await flushAll();
     await waitFor('the unacked message back on the queue', async () =>
-      (await broker.depth(POOL)) === 1 ? true : undefined,
+      (await broker().depth(POOL)) === 1 ? true : undefined,
     );
 
     const second = runCli(['run', '--config', writeConfig(testConfigYaml(POOL))]);
@@ -52,7 +43,7 @@ describe('a daemon killed between delivery and write', () => {
       for (const server of SERVERS) {
         await waitFor(`${key} on ${server}`, async () => (await get(server, key)) ?? undefined);
       }
-      expect(await broker.depth(POOL)).toBe(0);
+      expect(await broker().depth(POOL)).toBe(0);
     } catch (error) {
       console.error(second.output());
       throw error;

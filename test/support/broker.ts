@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import type { Fixture } from './fixtures.ts';
 
@@ -48,5 +49,24 @@ export async function connectBroker(): Promise<Broker> {
     async close() {
       await connection.close();
     },
+  };
+}
+
+/**
+ * A broker connection for one describe block: opened before its tests with the named queues deleted
+ * (each test file owns its queue names and starts clean), closed after them.
+ */
+export function useBroker(...queues: string[]): () => Broker {
+  let broker: Broker | undefined;
+  beforeAll(async () => {
+    broker = await connectBroker();
+    await broker.deleteQueues(...queues);
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+  return () => {
+    if (!broker) throw new Error('useBroker: the broker is only available inside tests');
+    return broker;
   };
 }
