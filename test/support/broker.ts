@@ -1,5 +1,5 @@
-import { afterAll, beforeAll } from 'vitest';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { afterAll, beforeAll } from 'vitest';
 import type { Fixture } from './fixtures.ts';
 
 export const BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672/';
