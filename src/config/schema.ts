@@ -10,21 +10,30 @@ const backoff = (initialDelayMs: number, maxDelayMs: number) =>
     })
     .prefault({});
 
-const tlsFiles = z
-  .strictObject({
-    /** PEM bundle of the CA(s) that signed the server certificate; the system store when unset. */
-    caFile: z.string().min(1).optional(),
-    /** Client certificate and key for mutual TLS. */
-    certFile: z.string().min(1).optional(),
-    keyFile: z.string().min(1).optional(),
-    rejectUnauthorized: z.boolean().default(true),
-    /** Name to verify the server certificate against, when it differs from the host in the address. */
-    servername: z.string().min(1).optional(),
-  })
+const tlsFields = {
+  /** PEM bundle of the CA(s) that signed the server certificate; the system store when unset. */
+  caFile: z.string().min(1).optional(),
+  /** Client certificate and key for mutual TLS. */
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  rejectUnauthorized: z.boolean().default(true),
+  /** Name to verify the server certificate against, when it differs from the host in the address. */
+  servername: z.string().min(1).optional(),
+};
+
+const clientCertPair = {
+  check: (t: { certFile?: string | undefined; keyFile?: string | undefined }) =>
+    (t.certFile === undefined) === (t.keyFile === undefined),
+  message: 'certFile and keyFile go together: set both for mutual TLS, or neither',
+};
+
+/** AMQP TLS is switched on by the URL (amqps:// or ?ssl=1); these are its files. */
+const amqpTls = z.strictObject(tlsFields).prefault({}).refine(clientCertPair.check, clientCertPair.message);
+
+const memcachedTls = z
+  .strictObject({ enabled: z.boolean().default(false), ...tlsFields })
   .prefault({})
-  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), {
-    message: 'certFile and keyFile go together: set both for mutual TLS, or neither',
-  });
+  .refine(clientCertPair.check, clientCertPair.message);
 
 const amqp = z
   .strictObject({
@@ -49,7 +58,7 @@ const amqp = z
     heartbeatSeconds: z.int().min(0).default(30),
     connectTimeoutMs: z.int().min(100).default(10_000),
     reconnect: backoff(500, 30_000),
-    tls: tlsFiles,
+    tls: amqpTls,
   })
   .refine((a) => (a.url === undefined) !== (a.urlFile === undefined), {
     message:
@@ -66,16 +75,7 @@ const memcached = z.strictObject({
   requestTimeoutMs: z.int().min(10).default(1_000),
   /** Backoff between attempts to write an invalidation that a server refused or missed. */
   retry: backoff(100, 5_000),
-  tls: z
-    .strictObject({
-      enabled: z.boolean().default(false),
-      caFile: z.string().min(1).optional(),
-      certFile: z.string().min(1).optional(),
-      keyFile: z.string().min(1).optional(),
-      rejectUnauthorized: z.boolean().default(true),
-      servername: z.string().min(1).optional(),
-    })
-    .prefault({}),
+  tls: memcachedTls,
 });
 
 const markers = z

@@ -106,6 +106,11 @@ http:
       `${minimal.replace('amqp:\n', 'amqp:\n  tls: { certFile: /c.pem }\n')}`,
       'amqp.tls: certFile and keyFile go together',
     ],
+    [
+      'half a memcached client certificate',
+      minimal.replace('memcached:\n', 'memcached:\n  tls: { enabled: true, keyFile: /k.pem }\n'),
+      'memcached.tls: certFile and keyFile go together',
+    ],
     ['a port out of range', `${minimal}http: { port: 70000 }\n`, 'http.port:'],
     ['YAML that does not parse', `${minimal}  url: [unclosed ${SECRET}\n`, 'not valid YAML at line'],
   ])('rejects %s, naming the field', (_what, yaml, expected) => {

@@ -1,0 +1,150 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { waitFor } from './wait.ts';
+
+export interface TestPki {
+  readonly dir: string;
+  /** PEM file paths. */
+  readonly ca: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+  /** A CA that signed nothing here: verifying against it must fail. */
+  readonly otherCa: string;
+}
+
+/** A throwaway CA with a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
+export function makePki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), 'kci-pki-'));
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
+  const ca = (name: string) =>
+    ssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+    );
+  const leaf = (name: string, ext: string) => {
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name}`,
+    );
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    );
+  };
+  ca('ca');
+  ca('other-ca');
+  leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  leaf('client', 'extendedKeyUsage=clientAuth\n');
+  const p = (f: string) => join(dir, f);
+  return {
+    dir,
+    ca: p('ca.pem'),
+    serverCert: p('server.pem'),
+    serverKey: p('server.key'),
+    clientCert: p('client.pem'),
+    clientKey: p('client.key'),
+    otherCa: p('other-ca.pem'),
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A real memcached that speaks only TLS and requires a client certificate signed by the test CA. */
+export async function startTlsMemcached(pki: TestPki): Promise<{ address: string; stop(): void }> {
+  const port = await freePort();
+  const opts = `ssl_chain_cert=${pki.serverCert},ssl_key=${pki.serverKey},ssl_ca_cert=${pki.ca},ssl_verify_mode=2`;
+  const user = process.getuid?.() === 0 ? ['-u', 'root'] : [];
+  const child: ChildProcess = spawn(
+    'memcached',
+    [...user, '-Z', '-o', opts, '-l', '127.0.0.1', '-p', String(port), '-U', '0'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await waitFor(
+    'TLS memcached to listen',
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const s = net.connect(port, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(undefined));
+      }),
+  );
+  return { address: `127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+/** TLS in front of the local RabbitMQ: an amqps:// endpoint for the daemon's TLS client path. */
+export async function startTlsBrokerProxy(pki: TestPki): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = tls.createServer(
+    { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
+    (client) => {
+      const upstream = net.connect(5672, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
