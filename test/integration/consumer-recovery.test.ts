@@ -38,3 +38,41 @@ describe('the consumer after the broker cancels it', () => {
     expect(d.logLines.filter((l) => l.includes('"msg":"consuming"'))).toHaveLength(2);
   });
 });
+
+describe('broker refusals and stops at awkward moments', () => {
+  const EXCHANGE = 'kci-test-mismatch';
+  const broker = useBroker('kci-test-mismatch-pool', 'kci-test-early-stop');
+
+  it('a declaration the broker refuses (406 durable mismatch) is logged with a hint and retried, not fatal', async () => {
+    await broker().channel.deleteExchange(EXCHANGE);
+    await broker().channel.assertExchange(EXCHANGE, 'topic', { durable: false });
+    const d = await startTestDaemon(
+      testConfigYaml('kci-test-mismatch-pool', { amqp: [`exchange: ${EXCHANGE}`, 'durable: true'] }),
+      { waitReady: false },
+    );
+    try {
+      await waitFor('two refused attempts', async () =>
+        d.logLines.filter((l) => l.includes('PRECONDITION_FAILED')).length >= 2 ? true : undefined,
+      );
+      const refusal = JSON.parse(d.logLines.find((l) => l.includes('PRECONDITION_FAILED')) as string);
+      expect(refusal.hint).toContain('amqp.durable must equal');
+      expect(await d.ready()).toBe(false);
+    } finally {
+      await d.stop();
+      await broker().channel.deleteExchange(EXCHANGE);
+    }
+  });
+
+  it.each([0, 2, 5, 10, 20, 40])(
+    'a stop %d ms after start, during set-up, completes and leaves no consumer',
+    async (delayMs) => {
+      const d = await startTestDaemon(testConfigYaml('kci-test-early-stop'), { waitReady: false });
+      await new Promise((r) => setTimeout(r, delayMs));
+      await d.stop();
+      const queue = await broker()
+        .channel.checkQueue('kci-test-early-stop')
+        .catch(() => ({ consumerCount: 0 }));
+      expect(queue.consumerCount).toBe(0);
+    },
+  );
+});

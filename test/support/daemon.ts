@@ -45,7 +45,7 @@ ${o.extra ?? ''}`;
 }
 
 /** The real daemon, in this process, with its log lines captured. */
-export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
+export async function startTestDaemon(yaml: string, options = { waitReady: true }): Promise<TestDaemon> {
   const config = parseConfig(yaml, 'test');
   const logLines: string[] = [];
   const sink = new Writable({
@@ -67,7 +67,8 @@ export async function startTestDaemon(yaml: string): Promise<TestDaemon> {
       .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   };
   const ready = async () => (await fetch(`${base}/readyz`)).status === 200;
-  await waitFor('the daemon to be ready', async () => ((await ready()) ? true : undefined));
+  if (options.waitReady)
+    await waitFor('the daemon to be ready', async () => ((await ready()) ? true : undefined));
   return {
     daemon,
     config,

@@ -1,27 +1,16 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import amqp, { type ConsumeMessage } from 'amqplib';
 import type { Config } from '../../config/load.ts';
 import { readTlsFiles } from '../../config/tls-files.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Delivery, DeliveryHandler, Source } from '../../ports/source.ts';
 import { backoffDelay, sleep } from '../../util/backoff.ts';
+import { BrokerSession } from './session.ts';
 import { brokerHint, declareTopology, type TopologyOptions } from './topology.ts';
 
 type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
-
-/** One connected session: the channel that delivered a message is the only one that may settle it. */
-interface Session {
-  readonly connection: ChannelModel;
-  readonly channel: Channel;
-  consumerTag: string | null;
-  /** Resolves, once, when the session can no longer deliver or settle (see #watch). */
-  readonly ended: Promise<string>;
-  dead: boolean;
-  /** Mark the session dead, end it with a reason, and close the connection (requeueing unacked messages). */
-  finish(why: string): Promise<void>;
-}
 
 /**
  * Consumes the pool queue over AMQP 0-9-1 (amqplib). One loop owns the life cycle: connect to the next
@@ -39,14 +28,15 @@ export class Amqp091Source implements Source {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stopping = new AbortController();
   #state: State = 'idle';
-  #session: Session | null = null;
+  #session: BrokerSession | null = null;
   #hostIndex: number;
   #loop: Promise<void> = Promise.resolve();
 
   constructor(config: Config['amqp'], region: string, log: Logger) {
     this.#config = config;
     this.#log = log;
-    this.#tls = readTlsFiles(config.tls);
+    // The files are only read when the URL asks for TLS: an unused caFile must not stop the daemon.
+    this.#tls = config.transport.tls ? readTlsFiles(config.tls) : {};
     this.#connectionName = `keystone-cache-invalidator:${region}:${process.pid}`;
     // Like oslo, start on a random host so replicas spread over a cluster.
     this.#hostIndex = Math.floor(Math.random() * config.transport.hosts.length);
@@ -76,11 +66,9 @@ export class Amqp091Source implements Source {
     if (this.#state === 'stopped') return;
     this.#state = 'stopping';
     this.#stopping.abort();
+    // Cancel first: no new deliveries, but the channel stays open to ack what is in flight.
     const session = this.#session;
-    if (session?.consumerTag && !session.dead) {
-      // Cancel first: no new deliveries, but the channel stays open to ack what is in flight.
-      await session.channel.cancel(session.consumerTag).catch(() => {});
-    }
+    await session?.cancel();
     const grace = new AbortController();
     await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(graceMs, grace.signal)]);
     grace.abort();
@@ -102,11 +90,17 @@ export class Amqp091Source implements Source {
       const log = this.#log.child({ broker });
       this.#state = 'connecting';
       try {
-        const session = await this.#open(host, handler);
+        const session = await this.#open(host, handler, log);
+        // A stop that arrived during set-up could not cancel this session: end it here.
+        if (this.#stopping.signal.aborted) {
+          await session.finish('stopping');
+          break;
+        }
         this.#state = 'consuming';
         attempt = 0;
         log.info({ pool: this.#topology.pool, exchange: this.#topology.exchange }, 'consuming');
         const why = await session.ended;
+        this.#session = null;
         if (this.#stopping.signal.aborted) break;
         log.warn({ why }, 'broker session ended; reconnecting');
       } catch (error) {
@@ -125,7 +119,7 @@ export class Amqp091Source implements Source {
     return hosts[this.#hostIndex] as BrokerHost;
   }
 
-  async #open(host: BrokerHost, handler: DeliveryHandler): Promise<Session> {
+  async #open(host: BrokerHost, handler: DeliveryHandler, log: Logger): Promise<BrokerSession> {
     const { transport } = this.#config;
     const connection = await amqp.connect(
       {
@@ -143,68 +137,26 @@ export class Amqp091Source implements Source {
         clientProperties: { connection_name: this.#connectionName },
       },
     );
+    const session = new BrokerSession(connection, log);
+    this.#session = session;
     try {
-      const channel = await connection.createChannel();
-      await declareTopology(channel, this.#topology);
-      const ended = Promise.withResolvers<string>();
-      // The session exists before basic.consume: with a backlog, the broker delivers right after
-      // consume-ok, before the consume() promise resumes this function.
-      const session: Session = {
-        connection,
-        channel,
-        consumerTag: null,
-        ended: ended.promise,
-        dead: false,
-        finish(why) {
-          if (this.dead) return Promise.resolve();
-          this.dead = true;
-          ended.resolve(why);
-          return connection.close().catch(() => {});
-        },
-      };
-      const consumer = await channel.consume(
-        this.#topology.pool,
-        (message) => {
-          // A null message is RabbitMQ's basic.cancel: the queue was deleted or its leader moved.
-          if (message === null) void session.finish('the broker cancelled the consumer');
-          else this.#dispatch(session, message, handler);
-        },
-        { noAck: false },
-      );
-      session.consumerTag = consumer.consumerTag;
-      this.#watch(session);
-      this.#session = session;
+      await declareTopology(await session.openChannel(), this.#topology);
+      // With a backlog the broker delivers right after consume-ok: dispatch is ready before consuming.
+      await session.consume(this.#topology.pool, (message) => this.#dispatch(session, message, handler));
       return session;
     } catch (error) {
-      await connection.close().catch(() => {});
+      await session.finish('set-up failed');
       throw error;
     }
   }
 
-  // Every way a session ends. 'error' is always followed by 'close'; both are handled so no error event
-  // goes unlistened (amqplib would throw it). A dead session is closed so unacked messages are requeued.
-  #watch(session: Session): void {
-    const finish = (why: string) => void session.finish(why);
-    session.connection.on('error', (e: Error) => finish(`connection error: ${e.message}`));
-    session.connection.on('close', () => finish('connection closed'));
-    session.channel.on('error', (e: Error) => finish(`channel error: ${e.message}`));
-    session.channel.on('close', () => finish('channel closed'));
-    session.connection.on('blocked', (reason: string) =>
-      this.#log.warn({ reason }, 'broker blocked the connection'),
-    );
-  }
-
-  #dispatch(session: Session, message: ConsumeMessage, handler: DeliveryHandler): void {
-    const settle = (how: (ch: Channel) => void) => {
-      // Never settle on a dead channel: delivery tags belong to it, and the broker redelivers anyway.
-      if (!session.dead) how(session.channel);
-    };
+  #dispatch(session: BrokerSession, message: ConsumeMessage, handler: DeliveryHandler): void {
     const delivery: Delivery = {
       body: message.content,
       headers: message.properties.headers ?? {},
       redelivered: message.fields.redelivered,
-      ack: () => settle((ch) => ch.ack(message)),
-      park: () => settle((ch) => ch.nack(message, false, false)),
+      ack: () => session.settle((ch) => ch.ack(message)),
+      park: () => session.settle((ch) => ch.nack(message, false, false)),
     };
     const work = handler(delivery).catch((error: unknown) => {
       this.#log.error({ error: (error as Error).message }, 'unexpected failure handling a delivery');

@@ -1,0 +1,68 @@
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Logger } from '../../observability/logger.ts';
+
+/**
+ * One connection and its consuming channel. It ends, once, on the first of: connection error or close
+ * (network loss, missed heartbeats, broker shutdown or `close_connection`), channel error or close (a
+ * refused declaration, an unknown delivery tag), a consumer cancelled by the broker (queue deleted or
+ * failed over), or `finish()` from the owner. Listeners are attached the moment each object exists:
+ * amqplib throws an 'error' event nobody listens to, which would take the daemon down.
+ */
+export class BrokerSession {
+  readonly connection: ChannelModel;
+  readonly #ended = Promise.withResolvers<string>();
+  /** Resolves with the reason the session ended. */
+  readonly ended: Promise<string> = this.#ended.promise;
+  channel: Channel | null = null;
+  consumerTag: string | null = null;
+  dead = false;
+
+  constructor(connection: ChannelModel, log: Logger) {
+    this.connection = connection;
+    connection.on('error', (e: Error) => void this.finish(`connection error: ${e.message}`));
+    connection.on('close', () => void this.finish('connection closed'));
+    connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
+    connection.on('unblocked', () => log.info('broker unblocked the connection'));
+  }
+
+  async openChannel(): Promise<Channel> {
+    const channel = await this.connection.createChannel();
+    channel.on('error', (e: Error) => void this.finish(`channel error: ${e.message}`));
+    channel.on('close', () => void this.finish('channel closed'));
+    this.channel = channel;
+    return channel;
+  }
+
+  /** Consume with manual acknowledgement; `null` from the broker is its basic.cancel. */
+  async consume(queue: string, onMessage: (message: ConsumeMessage) => void): Promise<void> {
+    const channel = this.channel ?? (await this.openChannel());
+    const { consumerTag } = await channel.consume(
+      queue,
+      (message) => {
+        if (message === null) void this.finish('the broker cancelled the consumer');
+        else onMessage(message);
+      },
+      { noAck: false },
+    );
+    this.consumerTag = consumerTag;
+  }
+
+  /** Settle on the channel that delivered, never on a dead one: tags belong to it, and the broker redelivers. */
+  settle(how: (channel: Channel) => void): void {
+    if (!this.dead && this.channel !== null) how(this.channel);
+  }
+
+  /** Stop new deliveries while the channel stays open to acknowledge those in flight. */
+  async cancel(): Promise<void> {
+    if (this.dead || this.channel === null || this.consumerTag === null) return;
+    await this.channel.cancel(this.consumerTag).catch(() => {});
+  }
+
+  /** End the session and close the connection; the broker requeues whatever is unacknowledged. */
+  finish(why: string): Promise<void> {
+    if (this.dead) return Promise.resolve();
+    this.dead = true;
+    this.#ended.resolve(why);
+    return this.connection.close().catch(() => {});
+  }
+}
