@@ -102,6 +102,9 @@ function summary(config: Config): string {
     `  pool:      ${config.amqp.pool}`,
     `  memcached: ${config.memcached.servers.map(serverName).join(', ')}`,
     `  markers:   ${config.markers.prefix}:v1:* mode=${config.markers.mode} ttl=${config.markers.ttlSeconds}s`,
+    ...transport.ignoredOptions.map(
+      (o) => `  warning:   transport_url option "${o}" is not used by this daemon`,
+    ),
   ].join('\n');
 }
 

@@ -52,7 +52,8 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     consuming: source.isConsuming(),
     servers: servers.all.map((s) => [s.name, s.up] as const),
   }));
-  await servers.startProbing(PROBE_INTERVAL_MS);
+  // The HTTP port is the likeliest start-up failure (in use): bind it before any socket is opened, so a
+  // failed start leaves nothing behind that would keep the process alive.
   const http = await startHttpServer(
     config.http.host,
     config.http.port,
@@ -61,6 +62,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     },
     metrics.registry,
   );
+  await servers.startProbing(PROBE_INTERVAL_MS);
   source.start(processor.handle);
   logger.info(
     { pool: config.amqp.pool, servers: servers.all.map((s) => s.name), http: http.address.port },

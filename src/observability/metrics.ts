@@ -60,7 +60,7 @@ export class Metrics {
     const registers = [this.registry];
     this.received = new Counter({
       name: 'kci_notifications_received_total',
-      help: 'Notifications taken from the queue, by event type (a bounded set, else "other").',
+      help: 'Notifications taken from the queue, by event type (a bounded set, else "other"; "unparseable" when unreadable).',
       labelNames: ['event_type'],
       registers,
     });

@@ -36,7 +36,7 @@ export class Processor {
     const { metrics, logger } = this.#d;
     let targets: Target[];
     let messageId: string | null;
-    let eventType: string;
+    let eventType: string | undefined;
     let timestamp: number | null;
     let envelope: 1 | 2;
     try {
@@ -50,6 +50,8 @@ export class Processor {
       }
       targets = targetsFor(toIdentityEvent(notification), this.#d.mode);
     } catch (error) {
+      // Unreadable messages were taken from the queue too; their type is unknown.
+      if (eventType === undefined) metrics.received.inc({ event_type: 'unparseable' });
       this.#park(delivery, error);
       return;
     }

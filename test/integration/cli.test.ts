@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { useBroker } from '../support/broker.ts';
 import { runCli, writeConfig } from '../support/child-daemon.ts';
@@ -21,12 +22,15 @@ async function cli(
 describe('keystone-cache-invalidator CLI', () => {
   it('check-config accepts a good config and prints brokers without credentials', async () => {
     const path = writeConfig(
-      testConfigYaml('kci-test-cli', { url: `rabbit://kci:${SECRET}@rmq-0:5672,kci:${SECRET}@rmq-1/nova` }),
+      testConfigYaml('kci-test-cli', {
+        url: `rabbit://kci:${SECRET}@rmq-0:5672,kci:${SECRET}@rmq-1/nova?heartbeat_timeout_threshold=30`,
+      }),
     );
     const { code, output } = await cli(['check-config', '--config', path]);
     expect(code).toBe(0);
     expect(output).toContain('configuration OK');
     expect(output).toContain('amqp://rmq-0:5672/nova, amqp://rmq-1:5672/nova');
+    expect(output).toContain('warning:   transport_url option "heartbeat_timeout_threshold" is not used');
     expect(output).not.toContain(SECRET);
   });
 
@@ -54,6 +58,20 @@ describe('keystone-cache-invalidator CLI', () => {
     const { code, output } = await cli(args, { KCI_CONFIG: '' });
     expect(code).toBe(2);
     expect(output).toContain(message);
+  });
+
+  it('exits 1, promptly, when the HTTP port is taken', async () => {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const { port } = squatter.address() as net.AddressInfo;
+    try {
+      const yaml = testConfigYaml('kci-test-cli').replace('port: 0', `port: ${port}`);
+      const { code, output } = await cli(['run', '--config', writeConfig(yaml)]);
+      expect(code).toBe(1);
+      expect(output).toContain('EADDRINUSE');
+    } finally {
+      squatter.close();
+    }
   });
 
   it('prints its version and help', async () => {
