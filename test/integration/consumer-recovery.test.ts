@@ -4,6 +4,7 @@ import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
 const POOL = 'kci-test-recovery';
@@ -75,4 +76,34 @@ describe('broker refusals and stops at awkward moments', () => {
       expect(queue.consumerCount).toBe(0);
     },
   );
+});
+
+describe('failover across the hosts of transport_url', () => {
+  const broker = useBroker('kci-test-failover');
+
+  it('after the connection is lost, tries the next host, then comes back to the one that works', async () => {
+    const proxy = await startTcpProxy(5672);
+    // Host 1 reaches RabbitMQ through a proxy the test can cut; host 2 refuses connections.
+    const url = `rabbit://guest:guest@127.0.0.1:${proxy.port},guest:guest@127.0.0.1:1/`;
+    const d = await startTestDaemon(testConfigYaml('kci-test-failover', { url }));
+    try {
+      const refusedBefore = d.logLines.filter((l) => l.includes('127.0.0.1:1/')).length;
+      proxy.cutAll();
+      // Rotation moves on from the lost host, so the refused host must be tried before consuming again.
+      await waitFor('an attempt on the second host', async () =>
+        d.logLines.filter((l) => l.includes('"broker":"amqp://127.0.0.1:1/%2F"')).length > refusedBefore
+          ? true
+          : undefined,
+      );
+      await waitFor('consuming again through the first host', async () =>
+        d.logLines.filter((l) => l.includes('"msg":"consuming"')).length >= 2 ? true : undefined,
+      );
+      const user = randomBytes(16).toString('hex');
+      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
+      await waitFor('the marker', async () => (await get(SERVERS[0], `kci:v1:user:${user}`)) ?? undefined);
+    } finally {
+      await d.stop();
+      await proxy.close();
+    }
+  });
 });
