@@ -4,7 +4,7 @@ import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
-import { startTcpProxy } from '../support/tcp-proxy.ts';
+import { startProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
 const POOL = 'kci-test-recovery';
@@ -82,7 +82,7 @@ describe('failover across the hosts of transport_url', () => {
   const broker = useBroker('kci-test-failover');
 
   it('after the connection is lost, tries the next host, then comes back to the one that works', async () => {
-    const proxy = await startTcpProxy(5672);
+    const proxy = await startProxy(5672);
     // Host 1 reaches RabbitMQ through a proxy the test can cut; host 2 refuses connections.
     const url = `rabbit://guest:guest@127.0.0.1:${proxy.port},guest:guest@127.0.0.1:1/`;
     const d = await startTestDaemon(testConfigYaml('kci-test-failover', { url }));

@@ -1,11 +1,17 @@
 import net from 'node:net';
+import tls from 'node:tls';
 
-/** A TCP proxy to a local service whose connections a test can cut, as a network failure would. */
-export async function startTcpProxy(
-  targetPort: number,
-): Promise<{ port: number; cutAll(): void; close(): Promise<void> }> {
+export interface Proxy {
+  readonly port: number;
+  /** Cut every proxied connection, as a network failure would. */
+  cutAll(): void;
+  close(): Promise<void>;
+}
+
+/** A proxy to a local service, plain TCP or terminating TLS with the given certificate. */
+export async function startProxy(targetPort: number, tlsServer?: tls.TlsOptions): Promise<Proxy> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
+  const relay = (client: net.Socket) => {
     const upstream = net.connect(targetPort, '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -16,7 +22,8 @@ export async function startTcpProxy(
       s.on('close', () => sockets.delete(s));
     }
     client.pipe(upstream).pipe(client);
-  });
+  };
+  const server = tlsServer ? tls.createServer(tlsServer, relay) : net.createServer(relay);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const cutAll = () => {
     for (const s of sockets) s.destroy();

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import tls from 'node:tls';
+import { type Proxy, startProxy } from './tcp-proxy.ts';
 import { waitFor } from './wait.ts';
 
 export interface TestPki {
@@ -22,35 +22,18 @@ export interface TestPki {
 export function makePki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), 'kci-pki-'));
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  const ca = (name: string) =>
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.pem`,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-    );
+  const newKey = (name: string) => [
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    `${name}.key`,
+    '-subj',
+    `/CN=${name}`,
+  ];
+  const ca = (name: string) => ssl('req', '-x509', ...newKey(name), '-out', `${name}.pem`, '-days', '2');
   const leaf = (name: string, ext: string) => {
-    ssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-      '-subj',
-      `/CN=${name}`,
-    );
+    ssl('req', ...newKey(name), '-out', `${name}.csr`);
     writeFileSync(join(dir, `${name}.ext`), ext);
     ssl(
       'x509',
@@ -121,30 +104,6 @@ export async function startTlsMemcached(pki: TestPki): Promise<{ address: string
 }
 
 /** TLS in front of the local RabbitMQ: an amqps:// endpoint for the daemon's TLS client path. */
-export async function startTlsBrokerProxy(pki: TestPki): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  const server = tls.createServer(
-    { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
-    (client) => {
-      const upstream = net.connect(5672, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        sockets.add(s);
-        s.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-        s.on('close', () => sockets.delete(s));
-      }
-      client.pipe(upstream).pipe(client);
-    },
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+export function startTlsBrokerProxy(pki: TestPki): Promise<Proxy> {
+  return startProxy(5672, { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) });
 }
