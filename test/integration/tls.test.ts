@@ -7,7 +7,7 @@ import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
 import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
-import type { Proxy } from '../support/tcp-proxy.ts';
+import type { TestProxy } from '../support/tcp-proxy.ts';
 import { makePki, startTlsBrokerProxy, startTlsMemcached, type TestPki } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -17,7 +17,7 @@ describe('TLS to memcached and to the broker', () => {
   const broker = useBroker(POOL);
   let pki: TestPki;
   let memcached: { address: string; stop(): void };
-  let proxy: Proxy;
+  let proxy: TestProxy;
   const conns: MemcachedConnection[] = [];
   const connect = (tls: Parameters<typeof tlsOptions>[0]) => {
     const c = new MemcachedConnection(parseMemcachedServer(memcached.address), {

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 
-export interface Proxy {
+export interface TestProxy {
   readonly port: number;
   /** Cut every proxied connection, as a network failure would. */
   cutAll(): void;
@@ -9,7 +9,7 @@ export interface Proxy {
 }
 
 /** A proxy to a local service, plain TCP or terminating TLS with the given certificate. */
-export async function startProxy(targetPort: number, tlsServer?: tls.TlsOptions): Promise<Proxy> {
+export async function startProxy(targetPort: number, tlsServer?: tls.TlsOptions): Promise<TestProxy> {
   const sockets = new Set<net.Socket>();
   const relay = (client: net.Socket) => {
     const upstream = net.connect(targetPort, '127.0.0.1');

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Proxy, startProxy } from './tcp-proxy.ts';
+import { startProxy, type TestProxy } from './tcp-proxy.ts';
 import { waitFor } from './wait.ts';
 
 export interface TestPki {
@@ -104,6 +104,6 @@ export async function startTlsMemcached(pki: TestPki): Promise<{ address: string
 }
 
 /** TLS in front of the local RabbitMQ: an amqps:// endpoint for the daemon's TLS client path. */
-export function startTlsBrokerProxy(pki: TestPki): Promise<Proxy> {
+export function startTlsBrokerProxy(pki: TestPki): Promise<TestProxy> {
   return startProxy(5672, { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) });
 }
