@@ -50,3 +50,9 @@ export async function keys(server: string): Promise<string[]> {
 export async function set(server: string, key: string, value: string): Promise<void> {
   await command(server, `set ${key} 0 0 ${Buffer.byteLength(value)}\r\n${value}`, /STORED\r\n$/);
 }
+
+/** The server's `stats` counters. */
+export async function stats(server: string): Promise<Record<string, number>> {
+  const reply = await command(server, 'stats', /END\r\n$/);
+  return Object.fromEntries([...reply.matchAll(/^STAT (\S+) (\d+)\r$/gm)].map((m) => [m[1], Number(m[2])]));
+}
