@@ -55,7 +55,8 @@ const amqp = z
     deadLetterExchange: z.string().min(1).optional(),
     parkingQueue: z.string().min(1).optional(),
     prefetch: z.int().min(1).max(65535).default(64),
-    heartbeatSeconds: z.int().min(0).default(30),
+    // Heartbeats are how a half-open connection (a silent partition) is noticed: they cannot be disabled.
+    heartbeatSeconds: z.int().min(1).max(600).default(30),
     connectTimeoutMs: z.int().min(100).default(10_000),
     reconnect: backoff(500, 30_000),
     tls: amqpTls,

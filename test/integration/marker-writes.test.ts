@@ -92,3 +92,14 @@ describe('memcached failures', () => {
     expect(await c.version()).toBeTruthy();
   });
 });
+
+describe('closing a connection', () => {
+  it('while it connects leaves no socket behind and fails the waiting request', async () => {
+    const c = new MemcachedConnection(parseMemcachedServer(SERVERS[0]), options);
+    const pending = c.version();
+    c.close();
+    await expect(pending).rejects.toBeInstanceOf(MemcachedUnavailable);
+    expect(c.up).toBe(false);
+    await expect(c.version()).rejects.toThrow(/connection closed/);
+  });
+});

@@ -16,6 +16,8 @@ export class BrokerSession {
   channel: Channel | null = null;
   consumerTag: string | null = null;
   dead = false;
+  /** Handlers of this session's deliveries that have not finished. */
+  readonly inFlight = new Set<Promise<void>>();
 
   constructor(connection: ChannelModel, log: Logger) {
     this.connection = connection;
@@ -52,17 +54,38 @@ export class BrokerSession {
     if (!this.dead && this.channel !== null) how(this.channel);
   }
 
-  /** Stop new deliveries while the channel stays open to acknowledge those in flight. */
-  async cancel(): Promise<void> {
+  /**
+   * Stop new deliveries while the channel stays open to acknowledge those in flight. Bounded: during a
+   * partition the broker's cancel-ok may never come.
+   */
+  async cancel(timeoutMs: number): Promise<void> {
     if (this.dead || this.channel === null || this.consumerTag === null) return;
-    await this.channel.cancel(this.consumerTag).catch(() => {});
+    await withTimeout(this.channel.cancel(this.consumerTag), timeoutMs);
   }
 
-  /** End the session and close the connection; the broker requeues whatever is unacknowledged. */
+  /**
+   * End the session and close the connection; the broker requeues whatever is unacknowledged. amqplib's
+   * close() settles only on the broker's close-ok, which never comes when the socket dies first: the
+   * connection's 'close' event, or a timeout, ends the wait too.
+   */
   finish(why: string): Promise<void> {
     if (this.dead) return Promise.resolve();
     this.dead = true;
     this.#ended.resolve(why);
-    return this.connection.close().catch(() => {});
+    const closed = new Promise<void>((resolve) => this.connection.once('close', () => resolve()));
+    return withTimeout(Promise.race([this.connection.close(), closed]), CLOSE_TIMEOUT_MS);
   }
 }
+
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/** Waits for `work` (ignoring its failure) or `ms`, whichever comes first. */
+function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work.then(noop, noop), timeout]).finally(() => clearTimeout(timer));
+}
+
+function noop(): void {}

@@ -25,7 +25,6 @@ export class Amqp091Source implements Source {
   readonly #log: Logger;
   readonly #tls: tls.ConnectionOptions;
   readonly #connectionName: string;
-  readonly #inFlight = new Set<Promise<void>>();
   readonly #stopping = new AbortController();
   #state: State = 'idle';
   #session: BrokerSession | null = null;
@@ -68,13 +67,15 @@ export class Amqp091Source implements Source {
     this.#stopping.abort();
     // Cancel first: no new deliveries, but the channel stays open to ack what is in flight.
     const session = this.#session;
-    await session?.cancel();
+    await session?.cancel(graceMs);
     const grace = new AbortController();
-    await Promise.race([Promise.allSettled([...this.#inFlight]), sleep(graceMs, grace.signal)]);
+    // Only the live session's deliveries can still be acknowledged; a dead session's are redelivered.
+    const inFlight = session?.inFlight ?? new Set();
+    await Promise.race([Promise.allSettled([...inFlight]), sleep(graceMs, grace.signal)]);
     grace.abort();
-    if (this.#inFlight.size > 0) {
+    if (inFlight.size > 0) {
       this.#log.warn(
-        { unsettled: this.#inFlight.size },
+        { unsettled: inFlight.size },
         'grace period over; unsettled messages will be redelivered',
       );
     }
@@ -134,6 +135,7 @@ export class Amqp091Source implements Source {
       {
         ...(transport.tls ? this.#tlsFor(host) : {}),
         timeout: this.#config.connectTimeoutMs,
+        keepAlive: true,
         clientProperties: { connection_name: this.#connectionName },
       },
     );
@@ -161,8 +163,8 @@ export class Amqp091Source implements Source {
     const work = handler(delivery).catch((error: unknown) => {
       this.#log.error({ error: (error as Error).message }, 'unexpected failure handling a delivery');
     });
-    this.#inFlight.add(work);
-    void work.finally(() => this.#inFlight.delete(work));
+    session.inFlight.add(work);
+    void work.finally(() => session.inFlight.delete(work));
   }
 
   #tlsFor(host: BrokerHost): tls.ConnectionOptions {

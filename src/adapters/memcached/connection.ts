@@ -104,6 +104,8 @@ export class MemcachedConnection {
     if (this.#closed) throw new MemcachedUnavailable(this.name, 'connection closed');
     const socket = await this.#connect();
     return new Promise<T>((resolve, reject) => {
+      // close() may have come while this request waited for the connection.
+      if (this.#closed) return reject(new MemcachedUnavailable(this.name, 'connection closed'));
       const timer = setTimeout(() => {
         this.#fail(
           new MemcachedUnavailable(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`),
@@ -140,6 +142,11 @@ export class MemcachedConnection {
       });
       socket.once(readyEvent, () => {
         clearTimeout(timer);
+        if (this.#closed) {
+          // Closed while connecting: nothing may use, or be kept alive by, this socket.
+          socket.destroy();
+          return reject(new MemcachedUnavailable(this.name, 'connection closed'));
+        }
         socket.removeAllListeners('error');
         socket.setNoDelay(true);
         socket.setKeepAlive(true, 30_000);
