@@ -68,7 +68,11 @@ function parseYaml(text: string, source: string): Record<string, unknown> {
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
   if (issue.code === 'unrecognized_keys') {
-    const keys = issue.keys.map((k) => `"${k}"`).join(', ');
+    // A key is echoed only when it looks like a field name: `{url:rabbit://u:pw@h/}` (no space after
+    // the colon) makes the whole URL, password included, a key.
+    const keys = issue.keys
+      .map((k) => (/^[A-Za-z0-9_-]{1,40}$/.test(k) ? `"${k}"` : '(a name not shown)'))
+      .join(', ');
     return `${path}: unknown field ${keys}; check the spelling against docs/configuration.md`;
   }
   // zod does not keep the input (it could be a secret); its message says when there was none.

@@ -31,6 +31,7 @@ const SCHEMES: Readonly<Record<string, { tls: boolean; port: number }>> = {
   amqps: { tls: true, port: 5671 },
 };
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
+const UNENCODED = "percent-encode '/', ',', '@' and ':' in user names and passwords (%2F %2C %40 %3A)";
 
 // Error messages name the part that is wrong, never the URL itself: it carries passwords.
 export function parseTransportUrl(url: string): TransportUrl {
@@ -43,10 +44,15 @@ export function parseTransportUrl(url: string): TransportUrl {
   const sslParam = params.get('ssl');
   const tls = scheme.tls || (sslParam !== null && TRUE_VALUES.has(sslParam.toLowerCase()));
   const port = scheme.tls || !tls ? scheme.port : 5671;
-  const hosts = netloc
-    .split(',')
-    .filter((h) => h !== '')
-    .map((h, i) => parseHost(h, i, port));
+  // An unencoded '/' or ',' in a password splits the URL in the wrong place, and the rest of the
+  // password would then be read (and logged) as a vhost or a host: refuse such URLs.
+  if (path.includes('@')) throw new InvalidTransportUrl(UNENCODED);
+  const entries = netloc.split(',').filter((h) => h !== '');
+  const withCredentials = entries.filter((h) => h.includes('@')).length;
+  if (withCredentials > 0 && withCredentials < entries.length) {
+    throw new InvalidTransportUrl(`give every host credentials, or none; ${UNENCODED}`);
+  }
+  const hosts = entries.map((h, i) => parseHost(h, i, port));
   if (hosts.length === 0) throw new InvalidTransportUrl('no broker host given');
   return {
     hosts,

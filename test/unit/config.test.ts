@@ -127,6 +127,9 @@ http:
         `url: rabbit://kci:${SECRET}@`,
         `url: {password: ${SECRET}}\n  x: rabbit://kci:${SECRET}@`,
       ),
+      // No space after the colon: the whole URL becomes a key of an unknown field.
+      minimal.replace('amqp:\n', `amqp:\n  {url:rabbit://kci:${SECRET}@rmq:5672/}: 1\n`),
+      minimal.replace(`rabbit://kci:${SECRET}@rmq-0:5672,`, `rabbit://kci:12/${SECRET}@rmq-0:5672,`),
     ];
     for (const yaml of cases) {
       const text = problems(yaml).join('\n');

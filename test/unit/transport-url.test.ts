@@ -31,7 +31,7 @@ describe('oslo transport_url', () => {
     expect(parseTransportUrl('rabbit://u:a:b@h/').hosts[0]?.password).toBe('a:b');
   });
 
-  it('uses guest/guest for a host without credentials, like oslo', () => {
+  it('uses guest/guest for hosts without credentials, like oslo', () => {
     expect(parseTransportUrl('amqp://h1,h2:5673/').hosts[1]).toEqual({
       hostname: 'h2',
       port: 5673,
@@ -74,6 +74,9 @@ describe('oslo transport_url', () => {
     ['a bad port', 'rabbit://u:topsecret@h:99999/'],
     ['an unclosed IPv6 host', 'rabbit://u:topsecret@[fd00::1/'],
     ['a bad percent-encoding', 'rabbit://u:top%zzsecret@h/'],
+    ['an unencoded / in the password', 'rabbit://kci:1234/topsecret@rmq:5672/'],
+    ['an unencoded , in the password', 'rabbit://kci:12,34topsecret@rmq:5672/'],
+    ['credentials on some hosts only', 'rabbit://u:topsecret@h1,h2/'],
   ])('rejects %s without repeating the URL', (_what, url) => {
     let message = '';
     try {
