@@ -80,7 +80,14 @@ export class Coalescer {
           this.#lanes.delete(key);
         }
       },
-      (error: unknown) => batch.done.reject(error),
+      (error: unknown) => {
+        // Only a stop ends the retries today; should anything else escape, the lane must not be left
+        // occupied, or every later caller on this key would wait forever.
+        batch.done.reject(error);
+        const lane = this.#lanes.get(key);
+        lane?.next?.done.reject(error);
+        this.#lanes.delete(key);
+      },
     );
   }
 

@@ -1,6 +1,7 @@
 import { type EnvelopeLimits, parseEnvelope } from '../core/envelope.ts';
 import { MalformedNotification } from '../core/errors.ts';
 import { toIdentityEvent } from '../core/events.ts';
+import type { Notification } from '../core/notification.ts';
 import type { RecentIds } from '../core/recent-ids.ts';
 import { type MarkerMode, targetsFor } from '../core/rules.ts';
 import type { Target } from '../core/targets.ts';
@@ -20,6 +21,11 @@ export interface ProcessorDeps {
   readonly now: () => number;
 }
 
+type Decision =
+  | { readonly kind: 'malformed'; readonly error: unknown }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'apply'; readonly notification: Notification; readonly targets: Target[] };
+
 /**
  * One delivery's way through the pipeline: parse → event → targets → every action → settle.
  * It never throws: a message is acknowledged once applied (or when it needs no write), parked when it
@@ -33,33 +39,26 @@ export class Processor {
   }
 
   readonly handle = async (delivery: Delivery): Promise<void> => {
-    const { metrics, logger } = this.#d;
-    let targets: Target[];
-    let messageId: string | null;
-    let eventType: string | undefined;
-    let timestamp: number | null;
-    let envelope: 1 | 2;
-    try {
-      const notification = parseEnvelope(delivery, this.#d.limits);
-      ({ messageId, eventType, timestamp, envelopeVersion: envelope } = notification);
-      metrics.received.inc({ event_type: eventTypeLabel(eventType) });
-      if (messageId !== null && this.#d.recentIds.has(messageId)) {
-        metrics.outcomes.inc({ outcome: 'duplicate' });
-        delivery.ack();
-        return;
-      }
-      targets = targetsFor(toIdentityEvent(notification), this.#d.mode);
-    } catch (error) {
-      // Unreadable messages were taken from the queue too; their type is unknown.
-      if (eventType === undefined) metrics.received.inc({ event_type: 'unparseable' });
-      this.#park(delivery, error);
+    const decision = this.#decide(delivery);
+    if (decision.kind === 'malformed') return this.#park(delivery, decision.error);
+    const { metrics } = this.#d;
+    // Settling happens outside the parse guard: a failing ack must not turn into a second settle.
+    if (decision.kind === 'duplicate') {
+      metrics.outcomes.inc({ outcome: 'duplicate' });
+      delivery.ack();
       return;
     }
-    const log = logger.child({ messageId, eventType, envelope, redelivered: delivery.redelivered });
+    const { notification: n, targets } = decision;
+    const log = this.#d.logger.child({
+      messageId: n.messageId,
+      eventType: n.eventType,
+      envelope: n.envelopeVersion,
+      redelivered: delivery.redelivered,
+    });
     if (targets.length === 0) {
       metrics.outcomes.inc({ outcome: 'ignored' });
       log.debug('no invalidation for this event');
-      this.#remember(messageId);
+      this.#remember(n.messageId);
       delivery.ack();
       return;
     }
@@ -72,12 +71,36 @@ export class Processor {
       }
       throw error;
     }
-    this.#remember(messageId);
+    this.#remember(n.messageId);
     delivery.ack();
     metrics.outcomes.inc({ outcome: 'applied' });
-    if (timestamp !== null) metrics.lag.observe(Math.max(0, this.#d.now() - timestamp) / 1000);
+    if (n.timestamp !== null) metrics.lag.observe(Math.max(0, this.#d.now() - n.timestamp) / 1000);
     log.info({ targets: targets.map((t) => t.kind) }, 'invalidation written');
   };
+
+  /** Pure classification of a delivery (plus the received counter); no settling here. */
+  #decide(delivery: Delivery): Decision {
+    const { metrics } = this.#d;
+    let notification: Notification;
+    try {
+      notification = parseEnvelope(delivery, this.#d.limits);
+    } catch (error) {
+      metrics.received.inc({ event_type: 'unparseable' });
+      return { kind: 'malformed', error };
+    }
+    metrics.received.inc({ event_type: eventTypeLabel(notification.eventType) });
+    const id = notification.messageId;
+    if (id !== null && this.#d.recentIds.has(id)) return { kind: 'duplicate' };
+    try {
+      return {
+        kind: 'apply',
+        notification,
+        targets: targetsFor(toIdentityEvent(notification), this.#d.mode),
+      };
+    } catch (error) {
+      return { kind: 'malformed', error };
+    }
+  }
 
   #remember(messageId: string | null): void {
     if (messageId !== null) this.#d.recentIds.add(messageId);
