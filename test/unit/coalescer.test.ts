@@ -84,6 +84,22 @@ describe('coalescer', () => {
     await expect(done).resolves.toBeUndefined();
   });
 
+  it('frees the lane when a write fails for good, so later callers are not stuck behind it', async () => {
+    const action = new GatedAction();
+    action.failuresLeft = 1;
+    const c = new Coalescer(action, retry, () => {
+      throw new Error('retry handler broke');
+    });
+    const first = c.cover(target('user', 'u1'));
+    const waiting = c.cover(target('user', 'u1'));
+    await expect(first).rejects.toThrow('retry handler broke');
+    await expect(waiting).rejects.toThrow('retry handler broke');
+    expect(c.activeLanes).toBe(0);
+    const later = c.cover(target('user', 'u1'));
+    action.finishNext();
+    await expect(later).resolves.toBeUndefined();
+  });
+
   it('fails waiting callers when stopped, so their deliveries are redelivered', async () => {
     const action = new GatedAction();
     action.failuresLeft = 1_000;
