@@ -37,8 +37,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     );
   });
   const processor = new Processor({
-    coalescers: [coalescer],
-    mode: config.markers.mode,
+    runners: [coalescer],
     limits: { maxBodyBytes: config.processing.maxBodyBytes },
     recentIds: new RecentIds(config.processing.dedupeWindow),
     metrics,

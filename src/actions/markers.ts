@@ -1,13 +1,15 @@
 import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 import { markerKey, markerTime } from '../core/marker.ts';
-import type { Target } from '../core/targets.ts';
-import type { Action } from '../ports/action.ts';
+import { type MarkerMode, withMode } from '../core/rules.ts';
+import { type Target, targetName } from '../core/targets.ts';
+import type { Action, Invalidation } from '../ports/action.ts';
 import { writeMarker } from './write-marker.ts';
 
 export interface MarkerSettings {
   readonly prefix: string;
   readonly ttlSeconds: number;
   readonly clockSkewMarginMs: number;
+  readonly mode: MarkerMode;
 }
 
 export interface MarkerObserver {
@@ -17,8 +19,10 @@ export interface MarkerObserver {
 }
 
 /** Writes invalidation markers (docs/protocol.md) to every server; one lane per marker key. */
-export class MarkersAction implements Action {
+export class MarkersAction implements Action<Target> {
   readonly name = 'markers';
+  // No second pass: the clock-skew margin already dates the marker after Keystone's commit.
+  readonly repeatAfterMs = 0;
   readonly #servers: readonly MemcachedConnection[];
   readonly #settings: MarkerSettings;
   readonly #now: () => number;
@@ -36,8 +40,16 @@ export class MarkersAction implements Action {
     this.#observer = observer;
   }
 
+  plan(invalidation: Invalidation): readonly Target[] {
+    return withMode(invalidation.targets, this.#settings.mode);
+  }
+
   laneOf(target: Target): string {
     return markerKey(this.#settings.prefix, target);
+  }
+
+  itemKey(target: Target): string {
+    return targetName(target);
   }
 
   async apply(batch: readonly Target[]): Promise<void> {

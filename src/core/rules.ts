@@ -30,8 +30,12 @@ const SUBJECT_RULES: Readonly<Record<string, SubjectRule>> = {
  * (creations, logins, anything unknown) and is acknowledged without a write.
  */
 export function targetsFor(event: IdentityEvent, mode: MarkerMode): Target[] {
-  const targets = targetedTargets(event);
-  return mode === 'global' && targets.length > 0 ? [GLOBAL] : targets;
+  return withMode(targetedTargets(event), mode);
+}
+
+/** `global` mode widens any invalidation to the whole region, as Keystone itself does. */
+export function withMode(targets: readonly Target[], mode: MarkerMode): Target[] {
+  return mode === 'global' && targets.length > 0 ? [GLOBAL] : [...targets];
 }
 
 function targetedTargets(event: IdentityEvent): Target[] {

@@ -1,6 +1,10 @@
-import { type Target, targetName } from '../core/targets.ts';
-import type { Action } from '../ports/action.ts';
+import type { Action, Invalidation } from '../ports/action.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from '../util/backoff.ts';
+
+/** What the processor needs of a coalescer, whatever the item type of its action. */
+export interface InvalidationRunner {
+  coverInvalidation(invalidation: Invalidation): Promise<void>;
+}
 
 /** The daemon is stopping; the delivery waiting on this write stays unsettled and is redelivered. */
 export class CoalescerStopped extends Error {
@@ -10,14 +14,14 @@ export class CoalescerStopped extends Error {
   }
 }
 
-interface Batch {
-  readonly targets: Map<string, Target>;
+interface Batch<Item> {
+  readonly items: Map<string, Item>;
   readonly done: PromiseWithResolvers<void>;
 }
 
-interface Lane {
-  /** Targets that arrived while a batch of this lane was in flight: the one further write. */
-  next: Batch | null;
+interface Lane<Item> {
+  /** Items that arrived while a batch of this lane was in flight: the one further write. */
+  next: Batch<Item> | null;
 }
 
 /**
@@ -26,33 +30,52 @@ interface Lane {
  * caller waiting on that batch is answered by one write. A failed write is retried with backoff until it
  * succeeds or the coalescer stops: the delivery behind it is not acknowledged meanwhile.
  */
-export class Coalescer {
-  readonly action: Action;
+export class Coalescer<Item> implements InvalidationRunner {
+  readonly action: Action<Item>;
   readonly #retry: BackoffPolicy;
   readonly #onRetry: (error: unknown, attempt: number) => void;
-  readonly #lanes = new Map<string, Lane>();
+  readonly #lanes = new Map<string, Lane<Item>>();
   readonly #stop = new AbortController();
 
-  constructor(action: Action, retry: BackoffPolicy, onRetry: (error: unknown, attempt: number) => void) {
+  constructor(
+    action: Action<Item>,
+    retry: BackoffPolicy,
+    onRetry: (error: unknown, attempt: number) => void,
+  ) {
     this.action = action;
     this.#retry = retry;
     this.#onRetry = onRetry;
   }
 
-  /** Resolves when a write that began after this call, and covers `target`, has succeeded. */
-  cover(target: Target): Promise<void> {
+  /** Resolves when a write that began after this call, and covers `item`, has succeeded. */
+  cover(item: Item): Promise<void> {
     if (this.#stop.signal.aborted) return Promise.reject(new CoalescerStopped());
-    const key = this.action.laneOf(target);
+    const key = this.action.laneOf(item);
     const lane = this.#lanes.get(key);
     if (lane === undefined) {
-      const batch = newBatch(target);
+      const batch: Batch<Item> = {
+        items: new Map([[this.action.itemKey(item), item]]),
+        done: Promise.withResolvers(),
+      };
       this.#lanes.set(key, { next: null });
       this.#run(key, batch);
       return batch.done.promise;
     }
-    lane.next ??= { targets: new Map(), done: Promise.withResolvers<void>() };
-    lane.next.targets.set(targetName(target), target);
+    lane.next ??= { items: new Map(), done: Promise.withResolvers<void>() };
+    lane.next.items.set(this.action.itemKey(item), item);
     return lane.next.done.promise;
+  }
+
+  /**
+   * Applies the action's plan for an invalidation: resolves once every item is covered, and covered once
+   * more after the action's repeat delay when it has one.
+   */
+  async coverInvalidation(invalidation: Invalidation): Promise<void> {
+    const items = this.action.plan(invalidation);
+    await Promise.all(items.map((item) => this.cover(item)));
+    if (this.action.repeatAfterMs <= 0 || items.length === 0) return;
+    await sleep(this.action.repeatAfterMs, this.#stop.signal);
+    await Promise.all(items.map((item) => this.cover(item)));
   }
 
   /** Writes in flight for how many lanes; 0 when idle. */
@@ -67,8 +90,8 @@ export class Coalescer {
     this.#lanes.clear();
   }
 
-  #run(key: string, batch: Batch): void {
-    this.#applyUntilDone([...batch.targets.values()]).then(
+  #run(key: string, batch: Batch<Item>): void {
+    this.#applyUntilDone([...batch.items.values()]).then(
       () => {
         batch.done.resolve();
         const lane = this.#lanes.get(key);
@@ -91,11 +114,11 @@ export class Coalescer {
     );
   }
 
-  async #applyUntilDone(targets: readonly Target[]): Promise<void> {
+  async #applyUntilDone(items: readonly Item[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.#stop.signal.aborted) throw new CoalescerStopped();
       try {
-        await this.action.apply(targets);
+        await this.action.apply(items);
         return;
       } catch (error) {
         if (this.#stop.signal.aborted) throw new CoalescerStopped();
@@ -104,8 +127,4 @@ export class Coalescer {
       }
     }
   }
-}
-
-function newBatch(target: Target): Batch {
-  return { targets: new Map([[targetName(target), target]]), done: Promise.withResolvers<void>() };
 }

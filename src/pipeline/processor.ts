@@ -3,17 +3,16 @@ import { MalformedNotification } from '../core/errors.ts';
 import { toIdentityEvent } from '../core/events.ts';
 import type { Notification } from '../core/notification.ts';
 import type { RecentIds } from '../core/recent-ids.ts';
-import { type MarkerMode, targetsFor } from '../core/rules.ts';
-import type { Target } from '../core/targets.ts';
+import { targetsFor } from '../core/rules.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { eventTypeLabel } from '../observability/metrics.ts';
+import type { Invalidation } from '../ports/action.ts';
 import type { Delivery } from '../ports/source.ts';
-import { type Coalescer, CoalescerStopped } from './coalescer.ts';
+import { CoalescerStopped, type InvalidationRunner } from './coalescer.ts';
 
 export interface ProcessorDeps {
-  readonly coalescers: readonly Coalescer[];
-  readonly mode: MarkerMode;
+  readonly runners: readonly InvalidationRunner[];
   readonly limits: EnvelopeLimits;
   readonly recentIds: RecentIds;
   readonly metrics: Metrics;
@@ -24,7 +23,7 @@ export interface ProcessorDeps {
 type Decision =
   | { readonly kind: 'malformed'; readonly error: unknown }
   | { readonly kind: 'duplicate' }
-  | { readonly kind: 'apply'; readonly notification: Notification; readonly targets: Target[] };
+  | { readonly kind: 'apply'; readonly notification: Notification; readonly invalidation: Invalidation };
 
 /**
  * One delivery's way through the pipeline: parse → event → targets → every action → settle.
@@ -48,7 +47,8 @@ export class Processor {
       delivery.ack();
       return;
     }
-    const { notification: n, targets } = decision;
+    const { notification: n, invalidation } = decision;
+    const { targets } = invalidation;
     const log = this.#d.logger.child({
       messageId: n.messageId,
       eventType: n.eventType,
@@ -63,7 +63,7 @@ export class Processor {
       return;
     }
     try {
-      await Promise.all(this.#d.coalescers.flatMap((c) => targets.map((t) => c.cover(t))));
+      await Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
     } catch (error) {
       if (error instanceof CoalescerStopped) {
         log.info('stopping before the invalidation was written; the broker will redeliver it');
@@ -92,11 +92,9 @@ export class Processor {
     const id = notification.messageId;
     if (id !== null && this.#d.recentIds.has(id)) return { kind: 'duplicate' };
     try {
-      return {
-        kind: 'apply',
-        notification,
-        targets: targetsFor(toIdentityEvent(notification), this.#d.mode),
-      };
+      // Targets are always the targeted ones; an action may widen them (markers.mode: global).
+      const event = toIdentityEvent(notification);
+      return { kind: 'apply', notification, invalidation: { event, targets: targetsFor(event, 'targeted') } };
     } catch (error) {
       return { kind: 'malformed', error };
     }

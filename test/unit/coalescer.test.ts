@@ -1,16 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { type Target, target, targetName } from '../../src/core/targets.ts';
 import { Coalescer, CoalescerStopped } from '../../src/pipeline/coalescer.ts';
-import type { Action } from '../../src/ports/action.ts';
+import type { Action, Invalidation } from '../../src/ports/action.ts';
 
 /** An in-memory action whose writes finish when the test says so. */
-class GatedAction implements Action {
+class GatedAction implements Action<Target> {
   readonly name = 'gated';
+  repeatAfterMs = 0;
   readonly started: Target[][] = [];
   readonly #gates: PromiseWithResolvers<void>[] = [];
   failuresLeft = 0;
 
+  plan(invalidation: Invalidation): readonly Target[] {
+    return invalidation.targets;
+  }
+
   laneOf(t: Target): string {
+    return targetName(t);
+  }
+
+  itemKey(t: Target): string {
     return targetName(t);
   }
 
@@ -98,6 +107,26 @@ describe('coalescer', () => {
     const later = c.cover(target('user', 'u1'));
     action.finishNext();
     await expect(later).resolves.toBeUndefined();
+  });
+
+  it('applies an invalidation a second time after the repeat delay, and answers only after both', async () => {
+    const action = new GatedAction();
+    action.repeatAfterMs = 20;
+    const c = new Coalescer(action, retry, () => {});
+    const invalidation = { event: {} as Invalidation['event'], targets: [target('user', 'u1')] };
+    let settled = false;
+    const done = c.coverInvalidation(invalidation).then(() => {
+      settled = true;
+    });
+    action.finishNext();
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toBe(false);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(action.started).toHaveLength(2);
+    expect(settled).toBe(false);
+    action.finishNext();
+    await done;
+    expect(settled).toBe(true);
   });
 
   it('fails waiting callers when stopped, so their deliveries are redelivered', async () => {
