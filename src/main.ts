@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { KeystoneRegionsAction } from './actions/keystone-regions.ts';
 import { MarkersAction } from './actions/markers.ts';
 import { Amqp091Source } from './adapters/amqp091/source.ts';
 import { startHttpServer } from './adapters/http/server.ts';
@@ -7,8 +8,9 @@ import type { Config } from './config/load.ts';
 import { RecentIds } from './core/recent-ids.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
-import { Coalescer } from './pipeline/coalescer.ts';
+import { Coalescer, type InvalidationRunner } from './pipeline/coalescer.ts';
 import { Processor } from './pipeline/processor.ts';
+import type { Action } from './ports/action.ts';
 
 export interface Daemon {
   readonly httpAddress: AddressInfo;
@@ -17,6 +19,19 @@ export interface Daemon {
 }
 
 const PROBE_INTERVAL_MS = 5_000;
+
+/** An action behind its coalescer, retrying failed writes with the memcached backoff. */
+function coalesced<Item>(action: Action<Item>, config: Config, logger: Logger): Coalescer<Item> {
+  const log = logger.child({ component: action.name });
+  return new Coalescer(action, config.memcached.retry, (error, attempt) => {
+    const causes =
+      error instanceof AggregateError ? error.errors.map((e) => (e as Error).message) : undefined;
+    log.warn(
+      { error: (error as Error).message, causes, attempt },
+      'invalidation not written everywhere; retrying',
+    );
+  });
+}
 
 /** Builds the pipeline from the config and starts it. Wiring only: behaviour lives in the parts. */
 export async function startDaemon(config: Config, logger: Logger, version: string): Promise<Daemon> {
@@ -27,17 +42,16 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     written: (t) => metrics.invalidations.inc({ kind: t.kind, action: 'markers' }),
     failed: (_t, server) => metrics.writeFailures.inc({ server, action: 'markers' }),
   });
-  const writeLog = logger.child({ component: 'markers' });
-  const coalescer = new Coalescer(markers, config.memcached.retry, (error, attempt) => {
-    const causes =
-      error instanceof AggregateError ? error.errors.map((e) => (e as Error).message) : undefined;
-    writeLog.warn(
-      { error: (error as Error).message, causes, attempt },
-      'invalidation not written everywhere; retrying',
-    );
-  });
+  const runners: InvalidationRunner[] = [coalesced(markers, config, logger)];
+  if (config.keystoneRegions.enabled) {
+    const regions = new KeystoneRegionsAction(servers.all, config.keystoneRegions, {
+      reset: (region) => metrics.regionResets.inc({ region }),
+      failed: (_region, server) => metrics.writeFailures.inc({ server, action: 'keystoneRegions' }),
+    });
+    runners.push(coalesced(regions, config, logger));
+  }
   const processor = new Processor({
-    runners: [coalescer],
+    runners,
     limits: { maxBodyBytes: config.processing.maxBodyBytes },
     recentIds: new RecentIds(config.processing.dedupeWindow),
     metrics,
@@ -73,7 +87,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     async stop() {
       stopping = true;
       await source.stop(config.shutdown.graceMs);
-      coalescer.stop();
+      for (const runner of runners) runner.stop();
       servers.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       logger.info('stopped');

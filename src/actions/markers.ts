@@ -3,6 +3,7 @@ import { markerKey, markerTime } from '../core/marker.ts';
 import { type MarkerMode, withMode } from '../core/rules.ts';
 import { type Target, targetName } from '../core/targets.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
+import { onEveryServer, throwIfFailed } from './every-server.ts';
 import { writeMarker } from './write-marker.ts';
 
 export interface MarkerSettings {
@@ -55,26 +56,18 @@ export class MarkersAction implements Action<Target> {
   async apply(batch: readonly Target[]): Promise<void> {
     // The clock is read when the write starts, so the marker is later than every event in the batch.
     const valueMs = markerTime(this.#now(), this.#settings.clockSkewMarginMs);
-    const outcomes = await Promise.all(batch.map((target) => this.#writeEverywhere(target, valueMs)));
-    const failures = outcomes.flat();
-    if (failures.length > 0) {
-      throw new AggregateError(failures, `markers not written on ${failures.length} server(s); retrying`);
-    }
-  }
-
-  /** The errors of the servers that did not take the marker; none means every server holds it. */
-  async #writeEverywhere(target: Target, valueMs: number): Promise<unknown[]> {
-    const key = this.laneOf(target);
-    const results = await Promise.allSettled(
-      this.#servers.map((server) => writeMarker(server, key, valueMs, this.#settings.ttlSeconds)),
+    const failures = await Promise.all(
+      batch.map(async (target) => {
+        const key = this.laneOf(target);
+        const failed = await onEveryServer(
+          this.#servers,
+          (server) => writeMarker(server, key, valueMs, this.#settings.ttlSeconds),
+          (server, error) => this.#observer.failed(target, server, error),
+        );
+        if (failed.length === 0) this.#observer.written(target);
+        return failed;
+      }),
     );
-    const failures: unknown[] = [];
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') return;
-      this.#observer.failed(target, (this.#servers[i] as MemcachedConnection).name, r.reason);
-      failures.push(r.reason);
-    });
-    if (failures.length === 0) this.#observer.written(target);
-    return failures;
+    throwIfFailed(failures.flat(), 'marker write');
   }
 }

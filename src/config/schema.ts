@@ -93,12 +93,26 @@ const markers = z
   })
   .prefault({});
 
+const regionNames = (defaults: string[]) => z.array(z.string().min(1)).default(defaults);
+
+/** Reset Keystone's own caches in this region (for Keystone processes that run here). */
+const keystoneRegions = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    always: regionNames(['tokens']),
+    onProjectOrDomainChange: regionNames(['shared default']),
+    onAssignmentChange: regionNames(['computed assignments']),
+    repeatAfterMs: z.int().min(0).max(60_000).default(2_000),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** This deployment's region, as in the Keystone catalog; it names the default pool. */
   region: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1 to 64 characters from A-Z a-z 0-9 . _ -'),
   amqp,
   memcached,
   markers,
+  keystoneRegions,
   http: z
     .strictObject({
       host: z.string().min(1).default('0.0.0.0'),

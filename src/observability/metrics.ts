@@ -52,6 +52,7 @@ export class Metrics {
   readonly parked: Counter<'reason'>;
   readonly invalidations: Counter<'kind' | 'action'>;
   readonly writeFailures: Counter<'server' | 'action'>;
+  readonly regionResets: Counter<'region'>;
   readonly brokerConnected: Gauge;
   readonly memcachedUp: Gauge<'server'>;
   readonly lag: Histogram;
@@ -80,6 +81,12 @@ export class Metrics {
       name: 'kci_invalidations_total',
       help: 'Invalidation targets written to every server, by target kind and action.',
       labelNames: ['kind', 'action'],
+      registers,
+    });
+    this.regionResets = new Counter({
+      name: 'kci_keystone_region_resets_total',
+      help: 'Keystone cache regions reset (region-id key deleted on every server), by region name.',
+      labelNames: ['region'],
       registers,
     });
     this.writeFailures = new Counter({

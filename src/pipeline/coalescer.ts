@@ -4,6 +4,7 @@ import { type BackoffPolicy, backoffDelay, sleep } from '../util/backoff.ts';
 /** What the processor needs of a coalescer, whatever the item type of its action. */
 export interface InvalidationRunner {
   coverInvalidation(invalidation: Invalidation): Promise<void>;
+  stop(): void;
 }
 
 /** The daemon is stopping; the delivery waiting on this write stays unsettled and is redelivered. */
