@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { KeystoneRegionsAction } from './actions/keystone-regions.ts';
 import { MarkersAction } from './actions/markers.ts';
+import { MiddlewarePurgeAction } from './actions/middleware-purge.ts';
 import { Amqp091Source } from './adapters/amqp091/source.ts';
 import { startHttpServer } from './adapters/http/server.ts';
 import { MemcachedServers } from './adapters/memcached/servers.ts';
@@ -33,6 +34,30 @@ function coalesced<Item>(action: Action<Item>, config: Config, logger: Logger): 
   });
 }
 
+function purgeAction(servers: MemcachedServers, config: Config, metrics: Metrics, logger: Logger) {
+  const log = logger.child({ component: 'middlewarePurge' });
+  return new MiddlewarePurgeAction(servers.all, servers.socketOptions, config.middlewarePurge, {
+    scanned: (server, keys, seconds, listing) => {
+      metrics.scanDuration.observe(seconds);
+      metrics.keysScanned.inc(keys);
+      if (!listing.complete) {
+        metrics.incompleteScans.inc();
+        log.warn({ server }, 'metadump ended without END; purged what it listed');
+      }
+    },
+    deleted: (_server, reason, count) => metrics.entriesDeleted.inc({ reason }, count),
+    modeChosen: (server, mode, version) => {
+      if (mode === 'all') {
+        log.warn(
+          { server, version },
+          'memcached < 1.6.9 has no "metadump hash": "all" can miss entries being read',
+        );
+      }
+    },
+    failed: (server) => metrics.writeFailures.inc({ server, action: 'middlewarePurge' }),
+  });
+}
+
 /** Builds the pipeline from the config and starts it. Wiring only: behaviour lives in the parts. */
 export async function startDaemon(config: Config, logger: Logger, version: string): Promise<Daemon> {
   const now = () => Date.now();
@@ -49,6 +74,9 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
       failed: (_region, server) => metrics.writeFailures.inc({ server, action: 'keystoneRegions' }),
     });
     runners.push(coalesced(regions, config, logger));
+  }
+  if (config.middlewarePurge.enabled) {
+    runners.push(coalesced(purgeAction(servers, config, metrics, logger), config, logger));
   }
   const processor = new Processor({
     runners,

@@ -106,6 +106,23 @@ const keystoneRegions = z
   })
   .prefault({});
 
+/** Delete keystonemiddleware's cached validations that an invalidation applies to (stock services). */
+const middlewarePurge = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    keyPrefix: z.string().min(1).default('tokens/'),
+    /** `auto`: `hash` on memcached >= 1.6.9, else `all` (which misses entries read during the walk). */
+    metadump: z.enum(['auto', 'hash', 'all']).default('auto'),
+    batchSize: z.int().min(1).max(1000).default(100),
+    deleteAllOnGlobal: z.boolean().default(true),
+    /** Entries that cannot be read (strategy ENCRYPT) are deleted, since they may belong to the subject. */
+    deleteUnreadable: z.boolean().default(true),
+    repeatAfterMs: z.int().min(0).max(60_000).default(2_000),
+    scanTimeoutMs: z.int().min(100).default(120_000),
+    scanIdleMs: z.int().min(50).default(2_000),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   /** This deployment's region, as in the Keystone catalog; it names the default pool. */
   region: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1 to 64 characters from A-Z a-z 0-9 . _ -'),
@@ -113,6 +130,7 @@ export const configSchema = z.strictObject({
   memcached,
   markers,
   keystoneRegions,
+  middlewarePurge,
   http: z
     .strictObject({
       host: z.string().min(1).default('0.0.0.0'),

@@ -53,6 +53,10 @@ export class Metrics {
   readonly invalidations: Counter<'kind' | 'action'>;
   readonly writeFailures: Counter<'server' | 'action'>;
   readonly regionResets: Counter<'region'>;
+  readonly scanDuration: Histogram;
+  readonly keysScanned: Counter;
+  readonly entriesDeleted: Counter<'reason'>;
+  readonly incompleteScans: Counter;
   readonly brokerConnected: Gauge;
   readonly memcachedUp: Gauge<'server'>;
   readonly lag: Histogram;
@@ -87,6 +91,28 @@ export class Metrics {
       name: 'kci_keystone_region_resets_total',
       help: 'Keystone cache regions reset (region-id key deleted on every server), by region name.',
       labelNames: ['region'],
+      registers,
+    });
+    this.scanDuration = new Histogram({
+      name: 'kci_middleware_scan_duration_seconds',
+      help: 'Time to list the keys of one memcached server (lru_crawler metadump) for a purge.',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+      registers,
+    });
+    this.keysScanned = new Counter({
+      name: 'kci_middleware_keys_scanned_total',
+      help: 'keystonemiddleware cache entries (tokens/*) examined by purges, over all servers.',
+      registers,
+    });
+    this.entriesDeleted = new Counter({
+      name: 'kci_middleware_entries_deleted_total',
+      help: 'keystonemiddleware cache entries deleted, by reason: matched, unreadable (ENCRYPT), global.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.incompleteScans = new Counter({
+      name: 'kci_middleware_scans_incomplete_total',
+      help: 'Key listings that ended by silence instead of END (memcached#667); the entries seen were purged.',
       registers,
     });
     this.writeFailures = new Counter({

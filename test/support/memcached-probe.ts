@@ -56,3 +56,15 @@ export async function stats(server: string): Promise<Record<string, number>> {
   const reply = await command(server, 'stats', /END\r\n$/);
   return Object.fromEntries([...reply.matchAll(/^STAT (\S+) (\d+)\r$/gm)].map((m) => [m[1], Number(m[2])]));
 }
+
+/** Stores many items in one pipelined write (`noreply`), then waits for the server to catch up. */
+export async function setMany(
+  server: string,
+  items: ReadonlyArray<readonly [string, string]>,
+  ttl = 300,
+): Promise<void> {
+  const body = items
+    .map(([k, v]) => `set ${k} 0 ${ttl} ${Buffer.byteLength(v)} noreply\r\n${v}\r\n`)
+    .join('');
+  await command(server, `${body}version`, /VERSION [^\r]*\r\n$/);
+}

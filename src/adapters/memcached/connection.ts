@@ -1,13 +1,10 @@
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import { type MemcachedServer, serverName } from '../../config/memcached-servers.ts';
 import { type Item, type ReplyParser, retrievalReply, statusReply, versionReply } from './protocol.ts';
+import { connectSocket, type SocketOptions } from './socket.ts';
 
-export interface ConnectionOptions {
-  readonly connectTimeoutMs: number;
+export interface ConnectionOptions extends SocketOptions {
   readonly requestTimeoutMs: number;
-  /** TLS options (CA, client cert, …); plain TCP when null. */
-  readonly tls: tls.ConnectionOptions | null;
 }
 
 /** The server could not be reached or did not answer in time; the request may not have been applied. */
@@ -124,41 +121,24 @@ export class MemcachedConnection {
     return this.#connecting;
   }
 
-  #open(): Promise<net.Socket> {
-    const { host, port } = this.server;
-    const tlsOptions = this.#options.tls;
-    return new Promise((resolve, reject) => {
-      const socket = tlsOptions
-        ? tls.connect({ ...tlsOptions, host, port, servername: tlsOptions.servername ?? sniName(host) })
-        : net.connect({ host, port });
-      const readyEvent = tlsOptions ? 'secureConnect' : 'connect';
-      const timer = setTimeout(() => {
-        socket.destroy(new Error(`connect timed out after ${this.#options.connectTimeoutMs} ms`));
-      }, this.#options.connectTimeoutMs);
-      socket.once('error', (cause) => {
-        clearTimeout(timer);
-        this.up = false;
-        reject(new MemcachedUnavailable(this.name, `cannot connect: ${cause.message}`, { cause }));
-      });
-      socket.once(readyEvent, () => {
-        clearTimeout(timer);
-        if (this.#closed) {
-          // Closed while connecting: nothing may use, or be kept alive by, this socket.
-          socket.destroy();
-          return reject(new MemcachedUnavailable(this.name, 'connection closed'));
-        }
-        socket.removeAllListeners('error');
-        socket.setNoDelay(true);
-        socket.setKeepAlive(true, 30_000);
-        socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-        socket.on('error', (cause) =>
-          this.#fail(new MemcachedUnavailable(this.name, cause.message, { cause })),
-        );
-        socket.on('close', () => this.#fail(new MemcachedUnavailable(this.name, 'connection lost')));
-        this.#socket = socket;
-        resolve(socket);
-      });
-    });
+  async #open(): Promise<net.Socket> {
+    let socket: net.Socket;
+    try {
+      socket = await connectSocket(this.server, this.#options);
+    } catch (cause) {
+      this.up = false;
+      throw new MemcachedUnavailable(this.name, `cannot connect: ${(cause as Error).message}`, { cause });
+    }
+    if (this.#closed) {
+      // Closed while connecting: nothing may use, or be kept alive by, this socket.
+      socket.destroy();
+      throw new MemcachedUnavailable(this.name, 'connection closed');
+    }
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('error', (cause) => this.#fail(new MemcachedUnavailable(this.name, cause.message, { cause })));
+    socket.on('close', () => this.#fail(new MemcachedUnavailable(this.name, 'connection lost')));
+    this.#socket = socket;
+    return socket;
   }
 
   #receive(chunk: Buffer): void {
@@ -206,9 +186,4 @@ export class MemcachedConnection {
 
 function checkKey(key: string): void {
   if (!VALID_KEY.test(key)) throw new Error('memcached keys are 1-250 printable ASCII characters');
-}
-
-// TLS forbids an IP address as SNI; send none and verify against `servername` or the certificate's IP SAN.
-function sniName(host: string): string | undefined {
-  return net.isIP(host) === 0 ? host : undefined;
 }

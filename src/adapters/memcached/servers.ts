@@ -1,6 +1,7 @@
 import type { Config } from '../../config/load.ts';
 import { readTlsFiles } from '../../config/tls-files.ts';
 import { MemcachedConnection } from './connection.ts';
+import type { SocketOptions } from './socket.ts';
 
 /**
  * The region's memcached pool as this daemon sees it: one connection per server, because Python clients
@@ -9,18 +10,17 @@ import { MemcachedConnection } from './connection.ts';
  */
 export class MemcachedServers {
   readonly all: readonly MemcachedConnection[];
+  /** How to open further sockets to these servers (a metadump needs one of its own). */
+  readonly socketOptions: SocketOptions;
   #probe: NodeJS.Timeout | null = null;
 
   constructor(config: Config['memcached']) {
-    const tlsOptions = config.tls.enabled ? readTlsFiles(config.tls) : null;
-    this.all = config.servers.map(
-      (server) =>
-        new MemcachedConnection(server, {
-          connectTimeoutMs: config.connectTimeoutMs,
-          requestTimeoutMs: config.requestTimeoutMs,
-          tls: tlsOptions,
-        }),
-    );
+    this.socketOptions = {
+      connectTimeoutMs: config.connectTimeoutMs,
+      tls: config.tls.enabled ? readTlsFiles(config.tls) : null,
+    };
+    const options = { ...this.socketOptions, requestTimeoutMs: config.requestTimeoutMs };
+    this.all = config.servers.map((server) => new MemcachedConnection(server, options));
   }
 
   /** True when at least one server answered its last request: invalidations can be written somewhere. */

@@ -1,0 +1,132 @@
+import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
+import {
+  type KeyListing,
+  listKeys,
+  type MetadumpMode,
+  metadumpModeFor,
+} from '../adapters/memcached/metadump.ts';
+import type { SocketOptions } from '../adapters/memcached/socket.ts';
+import { readCachedToken } from '../core/cached-validation.ts';
+import { type Target, targetName } from '../core/targets.ts';
+import { isAffected, tokenSubjects } from '../core/token-subjects.ts';
+import type { Action, Invalidation } from '../ports/action.ts';
+import { throwIfFailed } from './every-server.ts';
+
+export interface MiddlewarePurgeSettings {
+  readonly keyPrefix: string;
+  readonly metadump: 'auto' | MetadumpMode;
+  readonly batchSize: number;
+  readonly deleteAllOnGlobal: boolean;
+  readonly deleteUnreadable: boolean;
+  readonly repeatAfterMs: number;
+  readonly scanTimeoutMs: number;
+  readonly scanIdleMs: number;
+}
+
+export type DeleteReason = 'matched' | 'unreadable' | 'global';
+
+export interface PurgeObserver {
+  scanned(server: string, keys: number, seconds: number, listing: KeyListing): void;
+  deleted(server: string, reason: DeleteReason, count: number): void;
+  modeChosen(server: string, mode: MetadumpMode, version: string): void;
+  failed(server: string, error: unknown): void;
+}
+
+const SCAN_LANE = 'scan';
+
+/**
+ * Deletes keystonemiddleware's cached validations (`tokens/…`) that an invalidation applies to, on every
+ * server, so stock auth_token re-validates them. Entries are deleted, never overwritten: auth_token
+ * answers 500 for a cached value it cannot parse. All targets share one lane, so at most one scan runs
+ * and every event arriving during it is served by the next.
+ */
+export class MiddlewarePurgeAction implements Action<Target> {
+  readonly name = 'middlewarePurge';
+  readonly repeatAfterMs: number;
+  readonly #servers: readonly MemcachedConnection[];
+  readonly #socket: SocketOptions;
+  readonly #settings: MiddlewarePurgeSettings;
+  readonly #observer: PurgeObserver;
+  readonly #modes = new Map<string, MetadumpMode>();
+
+  constructor(
+    servers: readonly MemcachedConnection[],
+    socket: SocketOptions,
+    settings: MiddlewarePurgeSettings,
+    observer: PurgeObserver,
+  ) {
+    this.#servers = servers;
+    this.#socket = socket;
+    this.#settings = settings;
+    this.#observer = observer;
+    this.repeatAfterMs = settings.repeatAfterMs;
+  }
+
+  plan(invalidation: Invalidation): readonly Target[] {
+    return invalidation.targets;
+  }
+
+  laneOf(): string {
+    return SCAN_LANE;
+  }
+
+  itemKey(target: Target): string {
+    return targetName(target);
+  }
+
+  async apply(batch: readonly Target[]): Promise<void> {
+    const targets = new Set(batch.map(targetName));
+    const results = await Promise.allSettled(this.#servers.map((server) => this.#purge(server, targets)));
+    const failures = results.flatMap((r, i) => {
+      if (r.status === 'fulfilled') return [];
+      this.#observer.failed((this.#servers[i] as MemcachedConnection).name, r.reason);
+      return [r.reason];
+    });
+    throwIfFailed(failures, 'middleware purge');
+  }
+
+  async #purge(server: MemcachedConnection, targets: ReadonlySet<string>): Promise<void> {
+    const started = performance.now();
+    const listing = await listKeys(server.server, this.#socket, await this.#modeFor(server), {
+      timeoutMs: this.#settings.scanTimeoutMs,
+      idleMs: this.#settings.scanIdleMs,
+    });
+    const keys = listing.keys.filter((k) => k.startsWith(this.#settings.keyPrefix));
+    this.#observer.scanned(server.name, keys.length, (performance.now() - started) / 1000, listing);
+    if (targets.has('global') && this.#settings.deleteAllOnGlobal) {
+      await this.#delete(server, keys, 'global');
+      return;
+    }
+    for (let i = 0; i < keys.length; i += this.#settings.batchSize) {
+      const chunk = keys.slice(i, i + this.#settings.batchSize);
+      const items = await server.gets(chunk);
+      const matched: string[] = [];
+      const unreadable: string[] = [];
+      for (const [key, item] of items) {
+        const token = readCachedToken(item.value);
+        if (token === null) unreadable.push(key);
+        else if (isAffected(tokenSubjects(token), targets)) matched.push(key);
+      }
+      await this.#delete(server, matched, 'matched');
+      // An entry we cannot read (strategy ENCRYPT) may belong to the subject: it goes too.
+      if (this.#settings.deleteUnreadable) await this.#delete(server, unreadable, 'unreadable');
+    }
+  }
+
+  async #delete(server: MemcachedConnection, keys: readonly string[], reason: DeleteReason): Promise<void> {
+    if (keys.length === 0) return;
+    await Promise.all(keys.map((key) => server.delete(key)));
+    this.#observer.deleted(server.name, reason, keys.length);
+  }
+
+  async #modeFor(server: MemcachedConnection): Promise<MetadumpMode> {
+    if (this.#settings.metadump !== 'auto') return this.#settings.metadump;
+    const known = this.#modes.get(server.name);
+    if (known) return known;
+    const version = await server.version();
+    const mode = metadumpModeFor(version);
+    this.#modes.set(server.name, mode);
+    this.#observer.modeChosen(server.name, mode, version);
+    return mode;
+  }
+}

@@ -1,0 +1,42 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { MemcachedServer } from '../../config/memcached-servers.ts';
+
+export interface SocketOptions {
+  readonly connectTimeoutMs: number;
+  /** TLS options (CA, client cert, …); plain TCP when null. */
+  readonly tls: tls.ConnectionOptions | null;
+}
+
+/**
+ * A connected (and, with TLS, handshaken) socket to one server, or a rejection within the connect
+ * timeout. The caller owns the socket from then on, including its 'error' events.
+ */
+export function connectSocket(server: MemcachedServer, options: SocketOptions): Promise<net.Socket> {
+  const { host, port } = server;
+  const tlsOptions = options.tls;
+  return new Promise((resolve, reject) => {
+    const socket = tlsOptions
+      ? tls.connect({ ...tlsOptions, host, port, servername: tlsOptions.servername ?? sniName(host) })
+      : net.connect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy(new Error(`connect timed out after ${options.connectTimeoutMs} ms`));
+    }, options.connectTimeoutMs);
+    socket.once('error', (cause) => {
+      clearTimeout(timer);
+      reject(cause);
+    });
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true, 30_000);
+      resolve(socket);
+    });
+  });
+}
+
+// TLS forbids an IP address as SNI; send none and verify against `servername` or the certificate's IP SAN.
+function sniName(host: string): string | undefined {
+  return net.isIP(host) === 0 ? host : undefined;
+}

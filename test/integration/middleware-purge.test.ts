@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBroker } from '../support/broker.ts';
+import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { keys as allKeys, flushAll, SERVERS, setMany } from '../support/memcached-probe.ts';
+import { cachedValue, type Strategy, tokenFor } from '../support/middleware-entries.ts';
+import { osloV2Body } from '../support/oslo-wire.ts';
+
+const POOL = 'kci-test-middleware-purge';
+const hex = () => randomBytes(16).toString('hex');
+/** The keys a server holds besides this daemon's own markers. */
+const keys = async (server: string) => (await allKeys(server)).filter((k) => !k.startsWith('kci:'));
+
+/** Seeds `perUser` cached validations for each user on every server, plus a key that is not a token. */
+async function seed(strategy: Strategy, users: string[], perUser: number): Promise<Map<string, string[]>> {
+  const byUser = new Map<string, string[]>();
+  const items: Array<[string, string]> = [['not-a-token', 'x']];
+  for (const user of users) {
+    const project = hex();
+    const userKeys = Array.from({ length: perUser }, () => `tokens/${hex()}${hex()}`);
+    byUser.set(user, userKeys);
+    for (const key of userKeys) items.push([key, cachedValue(strategy, tokenFor(user, project))]);
+  }
+  for (const server of SERVERS) await setMany(server, items);
+  return byUser;
+}
+
+describe('middlewarePurge: keystonemiddleware cache entries are deleted on every server', () => {
+  const broker = useBroker(POOL);
+  let d: TestDaemon;
+
+  beforeAll(async () => {
+    d = await startTestDaemon(
+      testConfigYaml(POOL, { extra: 'middlewarePurge: { enabled: true, repeatAfterMs: 0 }\n' }),
+    );
+  });
+
+  afterAll(async () => {
+    await d?.stop();
+  });
+
+  async function publishAndSettle(eventType: string, payload: Record<string, unknown>): Promise<void> {
+    const settled = await d.metric('kci_notifications_total');
+    await broker().publish(osloV2Body(eventType, payload));
+    await d.settled(settled + 1);
+  }
+
+  it.each(['None', 'MAC'] as const)('strategy %s: only the disabled user’s entries go', async (strategy) => {
+    await flushAll();
+    const [u, other] = [hex(), hex()];
+    const byUser = await seed(strategy, [u, other], 3);
+    await publishAndSettle('identity.user.updated', { resource_info: u });
+    const remaining = [...(byUser.get(other) ?? []), 'not-a-token'].sort();
+    for (const server of SERVERS) expect(await keys(server), server).toEqual(remaining);
+  });
+
+  it('strategy ENCRYPT: every tokens/* entry goes, since none can be read', async () => {
+    await flushAll();
+    await seed('ENCRYPT', [hex(), hex()], 3);
+    await publishAndSettle('identity.user.updated', { resource_info: hex() });
+    for (const server of SERVERS) expect(await keys(server), server).toEqual(['not-a-token']);
+  });
+
+  it('a global invalidation (group deleted) deletes every tokens/* entry and nothing else', async () => {
+    await flushAll();
+    await seed('None', [hex(), hex()], 2);
+    await publishAndSettle('identity.group.deleted', { resource_info: hex() });
+    for (const server of SERVERS) expect(await keys(server), server).toEqual(['not-a-token']);
+  });
+
+  it('a project role revoked for a group deletes the entries scoped to that project', async () => {
+    await flushAll();
+    const [u, project] = [hex(), hex()];
+    const kept = await seed('None', [u], 2);
+    const gone = `tokens/${hex()}`;
+    for (const server of SERVERS)
+      await setMany(server, [[gone, cachedValue('None', tokenFor(hex(), project))]]);
+    const payload = {
+      typeURI: 'x',
+      outcome: 'success',
+      group: 'g',
+      project,
+      role: 'r',
+      inherited_to_projects: false,
+    };
+    await publishAndSettle('identity.role_assignment.deleted', payload);
+    for (const server of SERVERS)
+      expect(await keys(server)).toEqual([...(kept.get(u) ?? []), 'not-a-token'].sort());
+  });
+
+  it('scans 10,000 cached tokens and deletes exactly the subject’s', async () => {
+    await flushAll();
+    const [u, other] = [hex(), hex()];
+    const byUser = await seed('MAC', [u, other], 5_000);
+    const scannedBefore = await d.metric('kci_middleware_keys_scanned_total');
+    await publishAndSettle('identity.user.deleted', { resource_info: u });
+    expect(await d.metric('kci_middleware_keys_scanned_total')).toBe(scannedBefore + 2 * 10_000);
+    for (const server of SERVERS) {
+      const left = await keys(server);
+      expect(left).toHaveLength(5_001);
+      expect(left).toEqual([...(byUser.get(other) ?? []), 'not-a-token'].sort());
+    }
+  });
+});
