@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Strategy } from './middleware-entries.ts';
+
+const HARNESS = join(import.meta.dirname, 'authtoken_harness.py');
+
+/** Real keystonemiddleware auth_token (Debian python3-keystonemiddleware) with a stub Keystone. */
+export class AuthTokenHarness {
+  readonly #child: ChildProcess;
+  readonly #replies: Array<(line: string) => void> = [];
+  readonly #stderr: string[] = [];
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) =>
+      this.#replies.shift()?.(line),
+    );
+    child.stderr?.on('data', (c) => this.#stderr.push(String(c)));
+  }
+
+  /** Debian's Python packages import only under /usr/bin/python3. */
+  static async start(strategy: Strategy, servers: readonly string[]): Promise<AuthTokenHarness> {
+    const child = spawn('/usr/bin/python3', [HARNESS, strategy, servers.join(',')], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const harness = new AuthTokenHarness(child);
+    const ready = await harness.#next();
+    if (!ready.ready) throw new Error(`harness did not start: ${harness.#stderr.join('')}`);
+    return harness;
+  }
+
+  async issue(user: string, project: string): Promise<string> {
+    return (await this.#command({ op: 'issue', user, project })).token as string;
+  }
+
+  /** A request through auth_token: its status, and how often Keystone has validated this token so far. */
+  async request(token: string): Promise<{ status: number; validations: number }> {
+    return (await this.#command({ op: 'request', token })) as { status: number; validations: number };
+  }
+
+  async disable(user: string): Promise<void> {
+    await this.#command({ op: 'disable', user });
+  }
+
+  stop(): void {
+    this.#child.stdin?.end();
+    this.#child.kill();
+  }
+
+  #command(cmd: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const reply = this.#next();
+    this.#child.stdin?.write(`${JSON.stringify(cmd)}\n`);
+    return reply;
+  }
+
+  #next(): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`harness timed out: ${this.#stderr.join('').slice(-2000)}`)),
+        20_000,
+      );
+      this.#replies.push((line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line));
+      });
+    });
+  }
+}
