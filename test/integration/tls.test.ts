@@ -1,17 +1,38 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeystoneRegionsAction } from '../../src/actions/keystone-regions.ts';
+import { MiddlewarePurgeAction } from '../../src/actions/middleware-purge.ts';
 import { writeMarker } from '../../src/actions/write-marker.ts';
 import { MemcachedConnection } from '../../src/adapters/memcached/connection.ts';
 import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
+import { target } from '../../src/core/targets.ts';
 import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { cachedValue, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
 import type { TestProxy } from '../support/tcp-proxy.ts';
 import { makePki, startTlsBrokerProxy, startTlsMemcached, type TestPki } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
 const POOL = 'kci-test-tls';
+const PURGE_SETTINGS = {
+  keyPrefix: 'tokens/',
+  metadump: 'auto',
+  batchSize: 100,
+  deleteAllOnGlobal: true,
+  deleteUnreadable: true,
+  repeatAfterMs: 0,
+  scanTimeoutMs: 10_000,
+  scanIdleMs: 2_000,
+} as const;
+const NO_PURGE_OBSERVER = { scanned: () => {}, deleted: () => {}, modeChosen: () => {}, failed: () => {} };
+const REGION_SETTINGS = {
+  always: ['tokens'],
+  onProjectOrDomainChange: [],
+  onAssignmentChange: [],
+  repeatAfterMs: 0,
+};
 
 describe('TLS to memcached and to the broker', () => {
   const broker = useBroker(POOL);
@@ -62,6 +83,27 @@ describe('TLS to memcached and to the broker', () => {
   it('is refused by a server that requires a client certificate when none is configured', async () => {
     const c = connect({ ca: pki.ca });
     await expect(c.version()).rejects.toThrow();
+  });
+
+  it('purges keystonemiddleware entries and deletes region keys over mutual TLS (metadump included)', async () => {
+    const tls = tlsOptions({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
+    const c = connect({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
+    const [user, other] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
+    const tokensRegion = '2d6cad476fdd468cd5142307ac89a6534277951e';
+    await c.add(`tokens/${user}`, cachedValue('MAC', tokenFor(user, 'p')), 60);
+    await c.add(`tokens/${other}`, cachedValue('MAC', tokenFor(other, 'p')), 60);
+    await c.add(tokensRegion, 'pickle', 60);
+    const purge = new MiddlewarePurgeAction(
+      [c],
+      { connectTimeoutMs: 2000, tls },
+      PURGE_SETTINGS,
+      NO_PURGE_OBSERVER,
+    );
+    await purge.apply([target('user', user)]);
+    const regions = new KeystoneRegionsAction([c], REGION_SETTINGS, { reset: () => {}, failed: () => {} });
+    await regions.apply(['tokens']);
+    const left = await c.gets([`tokens/${user}`, `tokens/${other}`, tokensRegion]);
+    expect([...left.keys()]).toEqual([`tokens/${other}`]);
   });
 
   it('runs end to end with amqps:// and TLS memcached from the configuration', async () => {
