@@ -33,6 +33,7 @@ export interface PurgeObserver {
 }
 
 const SCAN_LANE = 'scan';
+const PRINTABLE_KEY = /^[\x21-\x7e]{1,250}$/;
 
 /**
  * Deletes keystonemiddleware's cached validations (`tokens/…`) that an invalidation applies to, on every
@@ -91,7 +92,8 @@ export class MiddlewarePurgeAction implements Action<Target> {
       timeoutMs: this.#settings.scanTimeoutMs,
       idleMs: this.#settings.scanIdleMs,
     });
-    const keys = listing.keys.filter((k) => k.startsWith(this.#settings.keyPrefix));
+    // auth_token's keys are printable ASCII; anything else cannot be one of its entries (nor fetched).
+    const keys = listing.keys.filter((k) => k.startsWith(this.#settings.keyPrefix) && PRINTABLE_KEY.test(k));
     this.#observer.scanned(server.name, keys.length, (performance.now() - started) / 1000, listing);
     if (targets.has('global') && this.#settings.deleteAllOnGlobal) {
       await this.#delete(server, keys, 'global');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
-import { keys as allKeys, flushAll, SERVERS, setMany } from '../support/memcached-probe.ts';
+import { keys as allKeys, flushAll, rawSet, SERVERS, setMany } from '../support/memcached-probe.ts';
 import { cachedValue, type Strategy, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
 
@@ -86,6 +86,30 @@ describe('middlewarePurge: keystonemiddleware cache entries are deleted on every
     await publishAndSettle('identity.role_assignment.deleted', payload);
     for (const server of SERVERS)
       expect(await keys(server)).toEqual([...(kept.get(u) ?? []), 'not-a-token'].sort());
+  });
+
+  it('is not thrown off by keys that are not UTF-8 or not ASCII', async () => {
+    await flushAll();
+    const u = hex();
+    await seed('None', [u], 2);
+    for (const server of SERVERS) {
+      // Raw key bytes 0xff 0xfe, and a UTF-8 key under the token prefix.
+      await rawSet(
+        server,
+        Buffer.concat([
+          Buffer.from('set tokens/'),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(' 0 300 1\r\nx\r\n'),
+        ]),
+      );
+      await setMany(server, [['tokens/café', 'x']]);
+    }
+    await publishAndSettle('identity.user.updated', { resource_info: u });
+    for (const server of SERVERS) {
+      const left = await keys(server);
+      expect(left.filter((k) => k.startsWith('tokens/') && /^[\x21-\x7e]+$/.test(k))).toEqual([]);
+      expect(left).toContain('not-a-token');
+    }
   });
 
   it('scans 10,000 cached tokens and deletes exactly the subject’s', async () => {

@@ -44,7 +44,16 @@ export async function flushAll(): Promise<void> {
 /** Every key a server holds (test servers only: metadump walks the whole cache). */
 export async function keys(server: string): Promise<string[]> {
   const reply = await command(server, 'lru_crawler metadump all', /END\r\n$/);
-  return [...reply.matchAll(/^key=(\S+)/gm)].map((m) => decodeURIComponent(m[1] as string)).sort();
+  return [...reply.matchAll(/^key=(\S+)/gm)].map((m) => decodeKey(m[1] as string)).sort();
+}
+
+/** A metadump key decoded; one that is not UTF-8 stays in its encoded form. */
+function decodeKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
 }
 
 export async function set(server: string, key: string, value: string): Promise<void> {
@@ -67,4 +76,18 @@ export async function setMany(
     .map(([k, v]) => `set ${k} 0 ${ttl} ${Buffer.byteLength(v)} noreply\r\n${v}\r\n`)
     .join('');
   await command(server, `${body}version`, /VERSION [^\r]*\r\n$/);
+}
+
+/** Sends raw bytes (a storage command with arbitrary key bytes) and waits for STORED. */
+export async function rawSet(server: string, bytes: Buffer): Promise<void> {
+  const [host, port] = server.split(':') as [string, string];
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect({ host, port: Number(port) }, () => socket.write(bytes));
+    socket.on('data', (c) => {
+      socket.end();
+      if (c.toString().startsWith('STORED')) resolve();
+      else reject(new Error(`memcached ${server}: ${c.toString().trim()}`));
+    });
+    socket.on('error', reject);
+  });
 }

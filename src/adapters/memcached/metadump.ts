@@ -55,9 +55,13 @@ export async function listKeys(
       for (const raw of lines) {
         const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
         if (line === 'END') return finish(null);
-        const key = metadumpKey(line);
-        if (key !== null) keys.push(key);
-        else if (line !== '') return finish(new Error(`metadump refused: ${line.slice(0, 120)}`));
+        if (line.startsWith('key=')) {
+          // A key that is not UTF-8 (memcached keys are bytes) is no auth_token entry: skip it.
+          const key = metadumpKey(line);
+          if (key !== null) keys.push(key);
+        } else if (line !== '') {
+          return finish(new Error(`metadump refused: ${line.slice(0, 120)}`));
+        }
       }
       idle = setTimeout(() => finish(null, false), limits.idleMs);
     });
