@@ -77,11 +77,16 @@ export class MiddlewarePurgeAction implements Action<Target> {
 
   async apply(batch: readonly Target[]): Promise<void> {
     const targets = new Set(batch.map(targetName));
+    // Without deleteAllOnGlobal a global invalidation leaves auth_token's cache alone: purging everything
+    // makes every service in the region re-validate every token across the WAN.
+    if (!this.#settings.deleteAllOnGlobal) targets.delete('global');
+    if (targets.size === 0) return;
     const results = await Promise.allSettled(this.#servers.map((server) => this.#purge(server, targets)));
     const failures = results.flatMap((r, i) => {
       if (r.status === 'fulfilled') return [];
-      this.#observer.failed((this.#servers[i] as MemcachedConnection).name, r.reason);
-      return [r.reason];
+      const server = (this.#servers[i] as MemcachedConnection).name;
+      this.#observer.failed(server, r.reason);
+      return [new Error(`memcached ${server}: ${(r.reason as Error).message}`, { cause: r.reason })];
     });
     throwIfFailed(failures, 'middleware purge');
   }
@@ -95,7 +100,7 @@ export class MiddlewarePurgeAction implements Action<Target> {
     // auth_token's keys are printable ASCII; anything else cannot be one of its entries (nor fetched).
     const keys = listing.keys.filter((k) => k.startsWith(this.#settings.keyPrefix) && PRINTABLE_KEY.test(k));
     this.#observer.scanned(server.name, keys.length, (performance.now() - started) / 1000, listing);
-    if (targets.has('global') && this.#settings.deleteAllOnGlobal) {
+    if (targets.has('global')) {
       await this.#delete(server, keys, 'global');
       return;
     }

@@ -114,6 +114,7 @@ const middlewarePurge = z
     /** `auto`: `hash` on memcached >= 1.6.9, else `all` (which misses entries read during the walk). */
     metadump: z.enum(['auto', 'hash', 'all']).default('auto'),
     batchSize: z.int().min(1).max(1000).default(100),
+    /** A global invalidation deletes every tokens/* entry; false: it purges nothing. */
     deleteAllOnGlobal: z.boolean().default(true),
     /** Entries that cannot be read (strategy ENCRYPT) are deleted, since they may belong to the subject. */
     deleteUnreadable: z.boolean().default(true),

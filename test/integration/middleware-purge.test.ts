@@ -126,3 +126,27 @@ describe('middlewarePurge: keystonemiddleware cache entries are deleted on every
     }
   });
 });
+
+describe('middlewarePurge with deleteAllOnGlobal: false', () => {
+  const broker = useBroker('kci-test-purge-no-global');
+  let d: TestDaemon;
+
+  beforeAll(async () => {
+    const extra = 'middlewarePurge: { enabled: true, repeatAfterMs: 0, deleteAllOnGlobal: false }\n';
+    d = await startTestDaemon(testConfigYaml('kci-test-purge-no-global', { extra }));
+  });
+
+  afterAll(async () => {
+    await d?.stop();
+  });
+
+  it('a global invalidation leaves the cached validations alone', async () => {
+    await flushAll();
+    await seed('MAC', [hex(), hex()], 2);
+    const settled = await d.metric('kci_notifications_total');
+    await broker().publish(osloV2Body('identity.group.deleted', { resource_info: hex() }));
+    await d.settled(settled + 1);
+    for (const server of SERVERS)
+      expect((await keys(server)).filter((k) => k.startsWith('tokens/'))).toHaveLength(4);
+  });
+});
