@@ -103,3 +103,19 @@ describe('closing a connection', () => {
     await expect(c.version()).rejects.toThrow(/connection closed/);
   });
 });
+
+describe('large replies', () => {
+  it('reads 100 values of 300 KB in one gets within the default 1 s inactivity timeout', async () => {
+    const c = new MemcachedConnection(parseMemcachedServer(SERVERS[1]), {
+      ...options,
+      requestTimeoutMs: 1000,
+    });
+    open.push(c);
+    const value = 'v'.repeat(300_000);
+    const keys = Array.from({ length: 100 }, freshKey);
+    await Promise.all(keys.map((k) => c.add(k, value, 60)));
+    const found = await c.gets(keys);
+    expect(found.size).toBe(100);
+    expect([...found.values()].every((item) => item.value.length === 300_000)).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { type MemcachedServer, serverName } from '../../config/memcached-servers.ts';
-import { type Item, type ReplyParser, retrievalReply, statusReply, versionReply } from './protocol.ts';
+import { type Item, type ReplyReader, retrievalReply, statusReply, versionReply } from './protocol.ts';
 import { connectSocket, type SocketOptions } from './socket.ts';
 
 export interface ConnectionOptions extends SocketOptions {
@@ -19,10 +19,9 @@ export class MemcachedUnavailable extends Error {
 }
 
 interface PendingRequest {
-  readonly parse: ReplyParser<unknown>;
+  readonly reader: ReplyReader<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
 }
 
 const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
@@ -30,7 +29,9 @@ const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
 /**
  * One pipelined text-protocol connection to one memcached server. It connects on first use and again
  * after any failure; a timeout or an unexpected reply closes the socket, because the reply stream can no
- * longer be matched to requests, and fails every request still waiting on it.
+ * longer be matched to requests, and fails every request still waiting on it. The timeout is one of
+ * inactivity: it fires when requests wait and no byte has arrived for requestTimeoutMs, so a large reply
+ * that keeps streaming is never cut off.
  */
 export class MemcachedConnection {
   readonly server: MemcachedServer;
@@ -39,6 +40,10 @@ export class MemcachedConnection {
   #socket: net.Socket | null = null;
   #connecting: Promise<net.Socket> | null = null;
   #buffer: Buffer = Buffer.alloc(0);
+  /** Bytes received but not yet joined to #buffer: joined only when the head reader can progress. */
+  #chunks: Buffer[] = [];
+  #chunkBytes = 0;
+  #idle: NodeJS.Timeout | null = null;
   readonly #pending: PendingRequest[] = [];
   #closed = false;
   /** Outcome of the last exchange with the server: false after a failure until a request succeeds. */
@@ -53,7 +58,7 @@ export class MemcachedConnection {
   /** Multi-get with CAS uniques; keys absent from the server are absent from the map. */
   async gets(keys: readonly string[]): Promise<Map<string, Item>> {
     for (const key of keys) checkKey(key);
-    const items = await this.#request(Buffer.from(`gets ${keys.join(' ')}\r\n`), retrievalReply);
+    const items = await this.#request(Buffer.from(`gets ${keys.join(' ')}\r\n`), retrievalReply());
     return new Map(items.map((item) => [item.key, item]));
   }
 
@@ -82,7 +87,7 @@ export class MemcachedConnection {
   }
 
   version(): Promise<string> {
-    return this.#request(Buffer.from('version\r\n'), versionReply);
+    return this.#request(Buffer.from('version\r\n'), versionReply());
   }
 
   close(): void {
@@ -90,25 +95,31 @@ export class MemcachedConnection {
     this.#fail(new MemcachedUnavailable(this.name, 'connection closed'));
   }
 
-  async #store<T>(head: string, value: string, parse: ReplyParser<T>, key: string, cas?: string): Promise<T> {
+  async #store<T>(
+    head: string,
+    value: string,
+    reader: ReplyReader<T>,
+    key: string,
+    cas?: string,
+  ): Promise<T> {
     checkKey(key);
     const data = Buffer.from(value, 'utf8');
     const line = `${head} ${data.length}${cas === undefined ? '' : ` ${cas}`}\r\n`;
-    return this.#request(Buffer.concat([Buffer.from(line), data, Buffer.from('\r\n')]), parse);
+    return this.#request(Buffer.concat([Buffer.from(line), data, Buffer.from('\r\n')]), reader);
   }
 
-  async #request<T>(payload: Buffer, parse: ReplyParser<T>): Promise<T> {
+  async #request<T>(payload: Buffer, reader: ReplyReader<T>): Promise<T> {
     if (this.#closed) throw new MemcachedUnavailable(this.name, 'connection closed');
     const socket = await this.#connect();
     return new Promise<T>((resolve, reject) => {
       // close() may have come while this request waited for the connection.
       if (this.#closed) return reject(new MemcachedUnavailable(this.name, 'connection closed'));
-      const timer = setTimeout(() => {
+      this.#pending.push({ reader, resolve: resolve as (v: unknown) => void, reject });
+      this.#idle ??= setTimeout(() => {
         this.#fail(
           new MemcachedUnavailable(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`),
         );
       }, this.#options.requestTimeoutMs);
-      this.#pending.push({ parse, resolve: resolve as (v: unknown) => void, reject, timer });
       socket.write(payload);
     });
   }
@@ -142,45 +153,53 @@ export class MemcachedConnection {
   }
 
   #receive(chunk: Buffer): void {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    this.#idle?.refresh();
+    this.#chunks.push(chunk);
+    this.#chunkBytes += chunk.length;
+    const head = this.#pending[0];
+    if (head && this.#buffer.length + this.#chunkBytes < head.reader.needed) return;
+    this.#buffer = Buffer.concat([this.#buffer, ...this.#chunks]);
+    this.#chunks = [];
+    this.#chunkBytes = 0;
     let offset = 0;
     try {
-      for (let head = this.#pending[0]; head !== undefined; head = this.#pending[0]) {
-        const parsed = head.parse(this.#buffer, offset);
+      for (let next = this.#pending[0]; next !== undefined; next = this.#pending[0]) {
+        const parsed = next.reader.read(this.#buffer, offset);
         if (parsed === null) break;
         offset = parsed.end;
         this.#pending.shift();
-        clearTimeout(head.timer);
         this.up = true;
-        head.resolve(parsed.value);
+        next.resolve(parsed.value);
       }
     } catch (error) {
       // An error reply or a reply we cannot frame: answer the request it belongs to, drop the rest.
-      const head = this.#pending.shift();
-      if (head) {
-        clearTimeout(head.timer);
-        head.reject(error as Error);
-      }
+      this.#pending.shift()?.reject(error as Error);
       this.#fail(new MemcachedUnavailable(this.name, 'connection reset after an unexpected reply'));
       return;
     }
     this.#buffer = offset === this.#buffer.length ? Buffer.alloc(0) : this.#buffer.subarray(offset);
+    if (this.#pending.length === 0) this.#stopIdleTimer();
+  }
+
+  #stopIdleTimer(): void {
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = null;
   }
 
   #fail(error: Error): void {
     const socket = this.#socket;
     this.#socket = null;
     this.#buffer = Buffer.alloc(0);
+    this.#chunks = [];
+    this.#chunkBytes = 0;
+    this.#stopIdleTimer();
     if (socket) {
       socket.removeAllListeners();
       socket.on('error', () => {});
       socket.destroy();
     }
     this.up = false;
-    for (const request of this.#pending.splice(0)) {
-      clearTimeout(request.timer);
-      request.reject(error);
-    }
+    for (const request of this.#pending.splice(0)) request.reject(error);
   }
 }
 

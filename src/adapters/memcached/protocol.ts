@@ -1,6 +1,9 @@
 /**
- * Parsers for memcached text-protocol replies. Each takes the receive buffer and returns the reply and
- * the offset after it, or null when the reply is not complete yet. They never consume a partial reply.
+ * Readers of memcached text-protocol replies. A reader is made per request and may be called many times
+ * as bytes arrive: it keeps what it has parsed, never consumes a partial reply, and says how many bytes
+ * (from the start of its reply) it needs before another attempt is worthwhile. Positions are relative to
+ * the reply's start, so the receive buffer may be trimmed between calls. Each value is copied once:
+ * large multi-gets cost linear time, not quadratic.
  */
 
 export interface Item {
@@ -13,10 +16,16 @@ export interface Item {
 
 export interface Parsed<T> {
   readonly value: T;
+  /** Offset in the buffer just after the reply. */
   readonly end: number;
 }
 
-export type ReplyParser<T> = (buf: Buffer, start: number) => Parsed<T> | null;
+export interface ReplyReader<T> {
+  /** The reply, or null when incomplete (then `needed` says when to call again). */
+  read(buf: Buffer, start: number): Parsed<T> | null;
+  /** Bytes from the reply's start that must have arrived before the next read can progress. */
+  readonly needed: number;
+}
 
 /** A reply memcached sends when it refused the command; the connection is resynchronised after it. */
 export class MemcachedReplyError extends Error {
@@ -27,12 +36,7 @@ export class MemcachedReplyError extends Error {
 }
 
 const CRLF = Buffer.from('\r\n');
-
-function readLine(buf: Buffer, start: number): Parsed<string> | null {
-  const eol = buf.indexOf(CRLF, start);
-  if (eol < 0) return null;
-  return { value: buf.toString('latin1', start, eol), end: eol + 2 };
-}
+const VALUE_LINE = /^VALUE (\S+) (\d+) (\d+)(?: (\d+))?$/;
 
 function throwIfError(line: string): void {
   if (line === 'ERROR' || line.startsWith('CLIENT_ERROR') || line.startsWith('SERVER_ERROR')) {
@@ -40,46 +44,73 @@ function throwIfError(line: string): void {
   }
 }
 
-/** One status line, checked against the replies the command may give. */
-export function statusReply<S extends string>(allowed: readonly S[]): ReplyParser<S> {
-  return (buf, start) => {
-    const line = readLine(buf, start);
-    if (line === null) return null;
-    throwIfError(line.value);
-    if (!(allowed as readonly string[]).includes(line.value)) throw new MemcachedReplyError(line.value);
-    return line as Parsed<S>;
+/** A reply of one line, mapped (or rejected) by `decode`. */
+function lineReply<T>(decode: (line: string) => T): ReplyReader<T> {
+  const reader = {
+    needed: 0,
+    read(buf: Buffer, start: number): Parsed<T> | null {
+      const eol = buf.indexOf(CRLF, start);
+      if (eol < 0) {
+        reader.needed = buf.length - start + 1;
+        return null;
+      }
+      const line = buf.toString('latin1', start, eol);
+      throwIfError(line);
+      return { value: decode(line), end: eol + 2 };
+    },
   };
+  return reader;
+}
+
+/** One status line, checked against the replies the command may give. */
+export function statusReply<S extends string>(allowed: readonly S[]): ReplyReader<S> {
+  return lineReply((line) => {
+    if (!(allowed as readonly string[]).includes(line)) throw new MemcachedReplyError(line);
+    return line as S;
+  });
 }
 
 /** `VERSION 1.6.18` */
-export const versionReply: ReplyParser<string> = (buf, start) => {
-  const line = readLine(buf, start);
-  if (line === null) return null;
-  throwIfError(line.value);
-  if (!line.value.startsWith('VERSION ')) throw new MemcachedReplyError(line.value);
-  return { value: line.value.slice('VERSION '.length), end: line.end };
-};
+export function versionReply(): ReplyReader<string> {
+  return lineReply((line) => {
+    if (!line.startsWith('VERSION ')) throw new MemcachedReplyError(line);
+    return line.slice('VERSION '.length);
+  });
+}
 
 /** `VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n` … `END\r\n` */
-export const retrievalReply: ReplyParser<Item[]> = (buf, start) => {
+export function retrievalReply(): ReplyReader<Item[]> {
   const items: Item[] = [];
-  let offset = start;
-  for (;;) {
-    const line = readLine(buf, offset);
-    if (line === null) return null;
-    throwIfError(line.value);
-    if (line.value === 'END') return { value: items, end: line.end };
-    const m = /^VALUE (\S+) (\d+) (\d+)(?: (\d+))?$/.exec(line.value);
-    if (!m) throw new MemcachedReplyError(line.value);
-    const size = Number(m[3]);
-    const dataEnd = line.end + size;
-    if (buf.length < dataEnd + 2) return null;
-    items.push({
-      key: m[1] as string,
-      flags: Number(m[2]),
-      value: Buffer.from(buf.subarray(line.end, dataEnd)),
-      cas: m[4] ?? null,
-    });
-    offset = dataEnd + 2;
-  }
-};
+  let parsed = 0; // bytes of the reply already turned into items
+  const reader = {
+    needed: 0,
+    read(buf: Buffer, start: number): Parsed<Item[]> | null {
+      for (;;) {
+        const at = start + parsed;
+        const eol = buf.indexOf(CRLF, at);
+        if (eol < 0) {
+          reader.needed = buf.length - start + 1;
+          return null;
+        }
+        const line = buf.toString('latin1', at, eol);
+        throwIfError(line);
+        if (line === 'END') return { value: items, end: eol + 2 };
+        const m = VALUE_LINE.exec(line);
+        if (!m) throw new MemcachedReplyError(line);
+        const dataEnd = eol + 2 + Number(m[3]);
+        if (buf.length < dataEnd + 2) {
+          reader.needed = dataEnd + 2 - start;
+          return null;
+        }
+        items.push({
+          key: m[1] as string,
+          flags: Number(m[2]),
+          value: Buffer.from(buf.subarray(eol + 2, dataEnd)),
+          cas: m[4] ?? null,
+        });
+        parsed = dataEnd + 2 - start;
+      }
+    },
+  };
+  return reader;
+}
