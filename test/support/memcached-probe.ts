@@ -41,9 +41,9 @@ export async function flushAll(): Promise<void> {
   await Promise.all(SERVERS.map((s) => command(s, 'flush_all', /OK\r\n$/)));
 }
 
-/** Every key a server holds (test servers only: metadump walks the whole cache). */
+/** Every key a server holds (test servers only). `hash`, not `all`: `all` can skip items the LRU moves during the walk. */
 export async function keys(server: string): Promise<string[]> {
-  const reply = await command(server, 'lru_crawler metadump all', /END\r\n$/);
+  const reply = await command(server, 'lru_crawler metadump hash', /END\r\n$/);
   return [...reply.matchAll(/^key=(\S+)/gm)].map((m) => decodeKey(m[1] as string)).sort();
 }
 
