@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   await seed(user);
   let started = performance.now();
   const listed = await Promise.all(
-    servers.map((s) => listKeys(s.server, socket, 'hash', { timeoutMs: 120_000, idleMs: 2_000 })),
+    servers.map((s) => listKeys(s.server, socket, 'hash', 'tokens/', { timeoutMs: 120_000, idleMs: 2_000 })),
   );
   const listingMs = performance.now() - started;
   let deleted = 0;
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     { scanned: () => {}, deleted: (_s, _r, n) => (deleted += n), modeChosen: () => {}, failed: () => {} },
   );
   started = performance.now();
-  await purge.apply([target('user', user)]);
+  await purge.apply([target('user', user)], new AbortController().signal);
   const purgeMs = performance.now() - started;
   const result = {
     tokensPerServer: tokens,

@@ -1,6 +1,7 @@
 import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 import {
   type KeyListing,
+  type ListedKey,
   listKeys,
   type MetadumpMode,
   metadumpModeFor,
@@ -33,6 +34,8 @@ export interface PurgeObserver {
 }
 
 const SCAN_LANE = 'scan';
+/** A gets batch stops growing past this many bytes of values, whatever batchSize says. */
+const BATCH_BYTES = 4 * 2 ** 20;
 const PRINTABLE_KEY = /^[\x21-\x7e]{1,250}$/;
 
 /**
@@ -49,6 +52,7 @@ export class MiddlewarePurgeAction implements Action<Target> {
   readonly #settings: MiddlewarePurgeSettings;
   readonly #observer: PurgeObserver;
   readonly #modes = new Map<string, MetadumpMode>();
+  readonly #limits: { timeoutMs: number; idleMs: number };
 
   constructor(
     servers: readonly MemcachedConnection[],
@@ -61,6 +65,7 @@ export class MiddlewarePurgeAction implements Action<Target> {
     this.#settings = settings;
     this.#observer = observer;
     this.repeatAfterMs = settings.repeatAfterMs;
+    this.#limits = { timeoutMs: settings.scanTimeoutMs, idleMs: settings.scanIdleMs };
   }
 
   plan(invalidation: Invalidation): readonly Target[] {
@@ -75,42 +80,57 @@ export class MiddlewarePurgeAction implements Action<Target> {
     return targetName(target);
   }
 
-  async apply(batch: readonly Target[]): Promise<void> {
+  async apply(batch: readonly Target[], signal: AbortSignal): Promise<void> {
     const targets = new Set(batch.map(targetName));
     // Without deleteAllOnGlobal a global invalidation leaves auth_token's cache alone: purging everything
     // makes every service in the region re-validate every token across the WAN.
     if (!this.#settings.deleteAllOnGlobal) targets.delete('global');
     if (targets.size === 0) return;
-    const results = await Promise.allSettled(this.#servers.map((server) => this.#purge(server, targets)));
+    const results = await Promise.allSettled(
+      this.#servers.map((server) => this.#purge(server, targets, signal)),
+    );
     const failures = results.flatMap((r, i) => {
       if (r.status === 'fulfilled') return [];
       const server = (this.#servers[i] as MemcachedConnection).name;
       this.#observer.failed(server, r.reason);
-      return [new Error(`memcached ${server}: ${(r.reason as Error).message}`, { cause: r.reason })];
+      const message = (r.reason as Error).message;
+      return [message.startsWith('memcached ') ? r.reason : new Error(`memcached ${server}: ${message}`)];
     });
     throwIfFailed(failures, 'middleware purge');
   }
 
-  async #purge(server: MemcachedConnection, targets: ReadonlySet<string>): Promise<void> {
+  async #purge(
+    server: MemcachedConnection,
+    targets: ReadonlySet<string>,
+    signal: AbortSignal,
+  ): Promise<void> {
     const started = performance.now();
-    const listing = await listKeys(server.server, this.#socket, await this.#modeFor(server), {
-      timeoutMs: this.#settings.scanTimeoutMs,
-      idleMs: this.#settings.scanIdleMs,
-    });
+    const mode = await this.#modeFor(server);
+    const listing = await listKeys(
+      server.server,
+      this.#socket,
+      mode,
+      this.#settings.keyPrefix,
+      this.#limits,
+      signal,
+    );
     // auth_token's keys are printable ASCII; anything else cannot be one of its entries (nor fetched).
-    const keys = listing.keys.filter((k) => k.startsWith(this.#settings.keyPrefix) && PRINTABLE_KEY.test(k));
-    this.#observer.scanned(server.name, keys.length, (performance.now() - started) / 1000, listing);
+    const entries = listing.keys.filter((k) => PRINTABLE_KEY.test(k.key));
+    this.#observer.scanned(server.name, entries.length, (performance.now() - started) / 1000, listing);
     if (targets.has('global')) {
-      await this.#delete(server, keys, 'global');
+      for (const chunk of batches(entries, this.#settings.batchSize, Number.POSITIVE_INFINITY)) {
+        signal.throwIfAborted();
+        await this.#delete(server, chunk, 'global');
+      }
       return;
     }
-    for (let i = 0; i < keys.length; i += this.#settings.batchSize) {
-      const chunk = keys.slice(i, i + this.#settings.batchSize);
+    for (const chunk of batches(entries, this.#settings.batchSize, BATCH_BYTES)) {
+      signal.throwIfAborted();
       const items = await server.gets(chunk);
       const matched: string[] = [];
       const unreadable: string[] = [];
       for (const [key, item] of items) {
-        const token = readCachedToken(item.value);
+        const token = readCachedToken(item.value, item.flags);
         if (token === null) unreadable.push(key);
         else if (isAffected(tokenSubjects(token), targets)) matched.push(key);
       }
@@ -136,4 +156,20 @@ export class MiddlewarePurgeAction implements Action<Target> {
     this.#observer.modeChosen(server.name, mode, version);
     return mode;
   }
+}
+
+/** Keys in groups of at most `count` keys and (past the first key) `maxBytes` of values. */
+function* batches(entries: readonly ListedKey[], count: number, maxBytes: number): Generator<string[]> {
+  let batch: string[] = [];
+  let bytes = 0;
+  for (const { key, size } of entries) {
+    if (batch.length > 0 && (batch.length >= count || bytes + size > maxBytes)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(key);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
 }

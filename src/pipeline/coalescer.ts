@@ -119,7 +119,7 @@ export class Coalescer<Item> implements InvalidationRunner {
     for (let attempt = 0; ; attempt++) {
       if (this.#stop.signal.aborted) throw new CoalescerStopped();
       try {
-        await this.action.apply(items);
+        await this.action.apply(items, this.#stop.signal);
         return;
       } catch (error) {
         if (this.#stop.signal.aborted) throw new CoalescerStopped();

@@ -23,8 +23,11 @@ export interface Action<Item> {
   laneOf(item: Item): string;
   /** Identity of an item inside a batch, so duplicates merge. */
   itemKey(item: Item): string;
-  /** Resolves once every server has the batch applied; rejects when any server did not. */
-  apply(batch: readonly Item[]): Promise<void>;
+  /**
+   * Resolves once every server has the batch applied; rejects when any server did not. `signal` aborts
+   * when the daemon stops, for actions whose work can run long (a scan).
+   */
+  apply(batch: readonly Item[], signal: AbortSignal): Promise<void>;
   /**
    * Apply each invalidation once more after this long (0: never). Keystone publishes some events before
    * it commits the change, so a service may re-cache the old state in between.

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBlackhole } from '../support/blackhole.ts';
 import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { keys as allKeys, flushAll, rawSet, SERVERS, setMany } from '../support/memcached-probe.ts';
 import { cachedValue, type Strategy, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { waitFor } from '../support/wait.ts';
 
 const POOL = 'kci-test-middleware-purge';
 const hex = () => randomBytes(16).toString('hex');
@@ -148,5 +150,39 @@ describe('middlewarePurge with deleteAllOnGlobal: false', () => {
     await d.settled(settled + 1);
     for (const server of SERVERS)
       expect((await keys(server)).filter((k) => k.startsWith('tokens/'))).toHaveLength(4);
+  });
+});
+
+describe('stopping while a purge scan hangs', () => {
+  const broker = useBroker('kci-test-purge-stop');
+
+  it('ends the scan instead of waiting out scanTimeoutMs', async () => {
+    const hole = await startBlackhole();
+    // metadump pinned: no version probe first, so the scan itself is what waits on the silent server.
+    const extra =
+      'middlewarePurge: { enabled: true, repeatAfterMs: 0, scanTimeoutMs: 60000, metadump: hash }\n';
+    const d = await startTestDaemon(
+      testConfigYaml('kci-test-purge-stop', { servers: [SERVERS[0], hole.address], extra }),
+      {
+        waitReady: false,
+      },
+    );
+    try {
+      await waitFor('consuming', async () =>
+        d.logLines.some((l) => l.includes('"msg":"consuming"')) ? true : undefined,
+      );
+      await broker().publish(osloV2Body('identity.user.updated', { resource_info: hex() }));
+      await waitFor('the purge stuck on the silent server', async () =>
+        d.logLines.some((l) => l.includes('retrying')) ? true : undefined,
+      );
+      await d.stop();
+      // Nothing of the daemon may stay connected (and keep the process alive) after stop: not the
+      // marker connection, and not the scan's own socket, which would otherwise wait out 60 s.
+      await waitFor('every connection to the silent server closed', async () =>
+        hole.openConnections() === 0 ? true : undefined,
+      );
+    } finally {
+      await hole.close();
+    }
   });
 });

@@ -99,7 +99,7 @@ describe('TLS to memcached and to the broker', () => {
       PURGE_SETTINGS,
       NO_PURGE_OBSERVER,
     );
-    await purge.apply([target('user', user)]);
+    await purge.apply([target('user', user)], new AbortController().signal);
     const regions = new KeystoneRegionsAction([c], REGION_SETTINGS, { reset: () => {}, failed: () => {} });
     await regions.apply(['tokens']);
     const left = await c.gets([`tokens/${user}`, `tokens/${other}`, tokensRegion]);

@@ -1,4 +1,5 @@
 import type { MemcachedServer } from '../../config/memcached-servers.ts';
+import { sleep } from '../../util/backoff.ts';
 import { connectSocket, type SocketOptions } from './socket.ts';
 
 export type MetadumpMode = 'hash' | 'all';
@@ -6,46 +7,98 @@ export type MetadumpMode = 'hash' | 'all';
 export interface MetadumpLimits {
   /** The whole listing must arrive within this. */
   readonly timeoutMs: number;
-  /** memcached sometimes never sends END (memcached#667): silence this long after data ends the listing. */
+  /** Only for `all` on servers before 1.6.9, which may never send END (memcached#667). */
   readonly idleMs: number;
 }
 
+export interface ListedKey {
+  /** The key as stored (URL-decoded). */
+  readonly key: string;
+  /** Item size in bytes, from `size=`; 0 when absent. */
+  readonly size: number;
+}
+
 export interface KeyListing {
-  /** Keys as stored (URL-decoded). */
-  readonly keys: string[];
-  /** False when the listing ended by silence instead of END. */
+  readonly keys: ListedKey[];
+  /** False when an `all` listing ended by silence instead of END. */
   readonly complete: boolean;
 }
 
+/** Another crawl (another replica's purge, say) holds memcached's single crawler: wait and ask again. */
+const BUSY_RETRY_MS = 200;
+
 /**
- * Every key a server holds, from `lru_crawler metadump hash` (or `all` before memcached 1.6.9). It runs
- * on a socket of its own: memcached refuses other commands pipelined around a metadump, and the reply is
- * a stream of `key=… exp=… …\n` lines (a bare \n) closed by `END\r\n`.
+ * The keys under `prefix` that a server holds, from `lru_crawler metadump hash` (or `all` before
+ * memcached 1.6.9). It runs on a socket of its own: memcached refuses commands pipelined around a
+ * metadump, and the reply is a stream of `key=… exp=… …\n` lines (a bare \n) closed by `END\r\n`.
+ * A `hash` listing counts only when END arrives: silence is a failure to retry, never a partial success.
  */
 export async function listKeys(
   server: MemcachedServer,
   options: SocketOptions,
   mode: MetadumpMode,
+  prefix: string,
   limits: MetadumpLimits,
+  signal?: AbortSignal,
 ): Promise<KeyListing> {
+  const deadline = Date.now() + limits.timeoutMs;
+  for (;;) {
+    signal?.throwIfAborted();
+    const listing = await listOnce(
+      server,
+      options,
+      mode,
+      prefix,
+      deadline - Date.now(),
+      limits.idleMs,
+      signal,
+    );
+    if (listing !== 'busy') return listing;
+    if (Date.now() + BUSY_RETRY_MS > deadline)
+      throw new Error('metadump: the crawler stayed busy until the scan timeout');
+    await sleep(BUSY_RETRY_MS, signal);
+  }
+}
+
+async function listOnce(
+  server: MemcachedServer,
+  options: SocketOptions,
+  mode: MetadumpMode,
+  prefix: string,
+  timeoutMs: number,
+  idleMs: number,
+  signal: AbortSignal | undefined,
+): Promise<KeyListing | 'busy'> {
   const socket = await connectSocket(server, options);
-  return new Promise<KeyListing>((resolve, reject) => {
-    const keys: string[] = [];
+  return new Promise<KeyListing | 'busy'>((resolve, reject) => {
+    const keys: ListedKey[] = [];
     let rest = '';
     let idle: NodeJS.Timeout | undefined;
-    const finish = (error: Error | null, complete = true) => {
+    const finish = (outcome: KeyListing | 'busy' | Error) => {
       clearTimeout(overall);
       clearTimeout(idle);
+      signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners();
       socket.on('error', () => {});
       socket.destroy();
-      if (error) reject(error);
-      else resolve({ keys, complete });
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
     };
+    const onAbort = () => finish(new Error('metadump aborted: stopping'));
     const overall = setTimeout(
-      () => finish(new Error(`metadump not finished within ${limits.timeoutMs} ms`)),
-      limits.timeoutMs,
+      () => finish(new Error(`metadump not finished within ${timeoutMs} ms`)),
+      timeoutMs,
     );
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Silence ends an `all` listing only if no byte came in meanwhile: a stalled event loop is not a
+    // silent server (the data may be waiting, unread, on the socket).
+    const endIfSilent = (bytesSeen: number) => {
+      idle = setTimeout(() => {
+        setImmediate(() => {
+          if (socket.bytesRead === bytesSeen) finish({ keys, complete: false });
+        });
+      }, idleMs);
+    };
     socket.on('error', (error) => finish(error));
     socket.on('close', () => finish(new Error('connection closed during metadump')));
     socket.on('data', (chunk: Buffer) => {
@@ -54,27 +107,30 @@ export async function listKeys(
       rest = lines.pop() ?? '';
       for (const raw of lines) {
         const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-        if (line === 'END') return finish(null);
+        if (line === 'END') return finish({ keys, complete: true });
         if (line.startsWith('key=')) {
+          const listed = metadumpEntry(line);
           // A key that is not UTF-8 (memcached keys are bytes) is no auth_token entry: skip it.
-          const key = metadumpKey(line);
-          if (key !== null) keys.push(key);
-        } else if (line !== '') {
+          if (listed?.key.startsWith(prefix)) keys.push(listed);
+        } else if (line.startsWith('BUSY')) {
+          return finish('busy');
+        } else if (line !== '' && line !== 'OK') {
+          // Newer memcached may announce the dump with OK; anything else is a refusal.
           return finish(new Error(`metadump refused: ${line.slice(0, 120)}`));
         }
       }
-      idle = setTimeout(() => finish(null, false), limits.idleMs);
+      if (mode === 'all') endIfSilent(socket.bytesRead);
     });
     socket.write(`lru_crawler metadump ${mode}\r\n`);
   });
 }
 
-/** The decoded key of one metadump line (`key=tokens%2Fabc exp=… la=…`), or null for any other line. */
-export function metadumpKey(line: string): string | null {
+/** The decoded key and size of one metadump line (`key=tokens%2Fabc exp=… size=2029`), else null. */
+export function metadumpEntry(line: string): ListedKey | null {
   const m = /^key=(\S+)(?: |$)/.exec(line);
   if (!m) return null;
   try {
-    return decodeURIComponent(m[1] as string);
+    return { key: decodeURIComponent(m[1] as string), size: Number(/ size=(\d+)/.exec(line)?.[1] ?? 0) };
   } catch {
     return null;
   }
