@@ -19,7 +19,11 @@ export function tokenSubjects(token: Readonly<Record<string, unknown>>): Target[
   add('domain', record(project.domain).id);
   add('domain', record(token.domain).id);
   for (const role of array(token.roles)) add('role', record(role).id);
-  add('trust', record(token['OS-TRUST:trust']).id);
+  const trust = record(token['OS-TRUST:trust']);
+  add('trust', trust.id);
+  // A trust token acts for the trustor with the trustor's current roles: an event on either user voids it.
+  add('user', record(trust.trustor_user).id);
+  add('user', record(trust.trustee_user).id);
   add('app-cred', record(token.application_credential).id);
   const oauth = record(token['OS-OAUTH1']);
   add('oauth-consumer', oauth.consumer_id);

@@ -1,5 +1,6 @@
+import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { metadumpKey, metadumpModeFor } from '../../src/adapters/memcached/metadump.ts';
+import { metadumpEntry, metadumpModeFor } from '../../src/adapters/memcached/metadump.ts';
 import { readCachedToken } from '../../src/core/cached-validation.ts';
 import { targetName } from '../../src/core/targets.ts';
 import { isAffected, tokenSubjects } from '../../src/core/token-subjects.ts';
@@ -20,6 +21,14 @@ describe("reading keystonemiddleware's cached validations", () => {
 
   it('cannot read strategy ENCRYPT', () => {
     expect(readCachedToken(Buffer.from(cachedValue('ENCRYPT', fixtureToken('None'))))).toBeNull();
+  });
+
+  it('reads a value python-binary-memcached compressed (memcached flag 8), as with auth_token over TLS', () => {
+    const token = fixtureToken('MAC');
+    const compressed = deflateSync(Buffer.from(cachedValue('MAC', token)));
+    expect(readCachedToken(compressed, 8 | 16)).toEqual(token);
+    expect(readCachedToken(compressed, 0)).toBeNull();
+    expect(readCachedToken(Buffer.from('not zlib'), 8)).toBeNull();
   });
 
   it('reads the legacy [data, expires] form', () => {
@@ -70,6 +79,14 @@ describe('the subjects a token carries', () => {
     expect(subjects).not.toContain('audit-chain:own');
   });
 
+  it('names the trustor and the trustee of a trust-scoped token', () => {
+    const subjects = tokenSubjects({
+      user: { id: 'trustee' },
+      'OS-TRUST:trust': { id: 't', trustor_user: { id: 'trustor' }, trustee_user: { id: 'trustee' } },
+    }).map(targetName);
+    expect(subjects).toEqual(expect.arrayContaining(['trust:t', 'user:trustor', 'user:trustee']));
+  });
+
   it('is affected by a target it carries, or by global, and by nothing else', () => {
     const subjects = tokenSubjects(token);
     expect(isAffected(subjects, new Set(['user:76d2a5a68299459482f97f2b9f374faa']))).toBe(true);
@@ -92,7 +109,7 @@ describe('metadump output', () => {
     ['BUSY currently processing crawler request', null],
     ['key=bad%zz exp=1', null],
   ])('%s → %j', (line, key) => {
-    expect(metadumpKey(line)).toBe(key);
+    expect(metadumpEntry(line)?.key ?? null).toBe(key);
   });
 
   it.each([
