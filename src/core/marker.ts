@@ -30,6 +30,15 @@ export function decodeMarkerValue(value: string): number | null {
   return MARKER_VALUE.test(value) ? Number(value) : null;
 }
 
+/**
+ * A stored value as the reader rule sees it: null when the marker is absent, its time when it is a v1
+ * marker, and +Infinity when something else is stored there (treated as "invalidated now").
+ */
+export function readMarkerValue(raw: string | null | undefined): number | null {
+  if (raw === null || raw === undefined) return null;
+  return decodeMarkerValue(raw) ?? Number.POSITIVE_INFINITY;
+}
+
 /** The value a writer stores when it applies an event at `nowMs` (see the protocol's clock rule). */
 export function markerTime(nowMs: number, clockSkewMarginMs: number): number {
   return nowMs + clockSkewMarginMs;

@@ -1,0 +1,74 @@
+import type tls from 'node:tls';
+import { MemcachedConnection } from '../adapters/memcached/connection.ts';
+import { parseMemcachedServer } from '../config/memcached-servers.ts';
+import { isStale, readMarkerValue } from '../core/marker.ts';
+import { markerKeysForToken } from './marker-keys.ts';
+
+export interface MarkerReaderOptions {
+  /** The region's memcached servers, memcache_servers syntax; every one holds every marker. */
+  readonly servers: readonly string[];
+  /** markers.prefix of the daemon. */
+  readonly prefix?: string;
+  readonly connectTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly tls?: tls.ConnectionOptions | null;
+}
+
+/**
+ * Reads invalidation markers for validating services. The daemon writes every marker to every server, so
+ * one multi-get from one server answers; the next server is asked only when one does not answer.
+ */
+export class MarkerReader {
+  readonly prefix: string;
+  readonly #servers: readonly MemcachedConnection[];
+
+  constructor(options: MarkerReaderOptions) {
+    this.prefix = options.prefix ?? 'kci';
+    const connection = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 500,
+      requestTimeoutMs: options.requestTimeoutMs ?? 500,
+      tls: options.tls ?? null,
+    };
+    this.#servers = options.servers.map((s) => new MemcachedConnection(parseMemcachedServer(s), connection));
+  }
+
+  keysFor(token: Readonly<Record<string, unknown>>): string[] {
+    return markerKeysForToken(token, this.prefix);
+  }
+
+  /** The raw values of those keys that exist, from the first server that answers. */
+  async read(keys: readonly string[]): Promise<Map<string, string>> {
+    let lastError: unknown = new Error('no memcached server configured');
+    for (const server of this.#servers) {
+      try {
+        const items = await server.gets(keys);
+        return new Map([...items].map(([key, item]) => [key, item.value.toString('latin1')]));
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  /**
+   * Whether a validation of `token` cached at `cachedAtMs` (taken before the validation request was sent)
+   * is stale. When no server answers it is treated as stale: revalidating is the safe side.
+   */
+  async isStale(token: Readonly<Record<string, unknown>>, cachedAtMs: number): Promise<boolean> {
+    const keys = this.keysFor(token);
+    let found: Map<string, string>;
+    try {
+      found = await this.read(keys);
+    } catch {
+      return true;
+    }
+    return isStale(
+      cachedAtMs,
+      keys.map((k) => readMarkerValue(found.get(k))),
+    );
+  }
+
+  close(): void {
+    for (const s of this.#servers) s.close();
+  }
+}
