@@ -20,18 +20,31 @@ export class AuthTokenHarness {
   }
 
   /** Debian's Python packages import only under /usr/bin/python3. */
-  static async start(strategy: Strategy, servers: readonly string[]): Promise<AuthTokenHarness> {
-    const child = spawn('/usr/bin/python3', [HARNESS, strategy, servers.join(',')], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  /** With `markerPrefix`, the kci_markers filter (contrib/python) sits before auth_token. */
+  static async start(
+    strategy: Strategy,
+    servers: readonly string[],
+    markerPrefix?: string,
+  ): Promise<AuthTokenHarness> {
+    const args = [HARNESS, strategy, servers.join(','), ...(markerPrefix ? [markerPrefix] : [])];
+    const child = spawn('/usr/bin/python3', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const harness = new AuthTokenHarness(child);
     const ready = await harness.#next();
     if (!ready.ready) throw new Error(`harness did not start: ${harness.#stderr.join('')}`);
     return harness;
   }
 
-  async issue(user: string, project: string): Promise<string> {
-    return (await this.#command({ op: 'issue', user, project })).token as string;
+  async issue(
+    user: string,
+    project: string,
+    extra: { domain?: string; role?: string } = {},
+  ): Promise<string> {
+    return (await this.#command({ op: 'issue', user, project, ...extra })).token as string;
+  }
+
+  /** The next validation of `token` writes marker `key` = now on every server while it is in flight. */
+  async markDuringValidation(token: string, key: string): Promise<void> {
+    await this.#command({ op: 'mark_during_validation', token, key });
   }
 
   /** A request through auth_token: its status, and how often Keystone has validated this token so far. */
