@@ -43,7 +43,7 @@ for port in "${MEMCACHED_PORTS[@]}"; do
   if ! port_open "$port"; then
     say "starting memcached on 127.0.0.1:$port"
     user_flag=(); [ "$(id -u)" -eq 0 ] && user_flag=(-u root)
-    memcached -d "${user_flag[@]}" -l 127.0.0.1 -p "$port" -U 0 -m 64 -P "$RUN_DIR/memcached-$port.pid"
+    memcached -d "${user_flag[@]}" -l 127.0.0.1 -p "$port" -U 0 -m 1024 -P "$RUN_DIR/memcached-$port.pid"
     wait_for_port "$port" "memcached"
   fi
 done

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { writeMarker } from '../../src/actions/write-marker.ts';
 import { MemcachedConnection, MemcachedUnavailable } from '../../src/adapters/memcached/connection.ts';
 import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
 import { startBlackhole } from '../support/blackhole.ts';
 import { get, SERVERS, set } from '../support/memcached-probe.ts';
+import { startMemcached } from '../support/tls.ts';
 
 const options = { connectTimeoutMs: 500, requestTimeoutMs: 300, tls: null };
 const open: MemcachedConnection[] = [];
@@ -106,7 +107,10 @@ describe('closing a connection', () => {
 
 describe('large replies', () => {
   it('reads 100 values of 300 KB in one gets within the default 1 s inactivity timeout', async () => {
-    const c = new MemcachedConnection(parseMemcachedServer(SERVERS[1]), {
+    // 30 MB of values: a server of its own, so nothing is evicted.
+    const server = await startMemcached(['-m', '256', '-I', '2m']);
+    onTestFinished(() => server.stop());
+    const c = new MemcachedConnection(parseMemcachedServer(server.address), {
       ...options,
       requestTimeoutMs: 1000,
     });

@@ -78,19 +78,24 @@ export async function freePort(): Promise<number> {
 }
 
 /** A real memcached that speaks only TLS and requires a client certificate signed by the test CA. */
-export async function startTlsMemcached(pki: TestPki): Promise<{ address: string; stop(): void }> {
-  const port = await freePort();
+export function startTlsMemcached(pki: TestPki): Promise<{ address: string; stop(): void }> {
   const opts = `ssl_chain_cert=${pki.serverCert},ssl_key=${pki.serverKey},ssl_ca_cert=${pki.ca},ssl_verify_mode=2`;
+  return startMemcached(['-Z', '-o', opts]);
+}
+
+/** A memcached of the test's own (the shared ones may be full of other tests' data), stopped by `stop`. */
+export async function startMemcached(args: string[]): Promise<{ address: string; stop(): void }> {
+  const port = await freePort();
   const user = process.getuid?.() === 0 ? ['-u', 'root'] : [];
   const child: ChildProcess = spawn(
     'memcached',
-    [...user, '-Z', '-o', opts, '-l', '127.0.0.1', '-p', String(port), '-U', '0'],
+    [...user, ...args, '-l', '127.0.0.1', '-p', String(port), '-U', '0'],
     {
       stdio: 'ignore',
     },
   );
   await waitFor(
-    'TLS memcached to listen',
+    'memcached to listen',
     () =>
       new Promise<true | undefined>((resolve) => {
         const s = net.connect(port, '127.0.0.1', () => {
