@@ -70,7 +70,7 @@ class StubKeystone(BaseHTTPRequestHandler):
                 # The change lands while the validation request is in flight.
                 now_ms = str(int(datetime.datetime.now().timestamp() * 1000))
                 for server in servers:
-                    memcache.Client([server]).set(key, now_ms)
+                    memcache.Client([server]).set(key, now_ms.encode())  # bytes: flags 0
             body = tokens.get(subject)
             if body is None or body['user']['id'] in disabled:
                 return self._json(404, {'error': {'code': 404, 'title': 'Not Found',
