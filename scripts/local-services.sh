@@ -2,7 +2,9 @@
 # Starts what the demo and the tests talk to, when it is not already running on this machine:
 #   RabbitMQ on 127.0.0.1:5672 (guest/guest) and two memcached servers on 127.0.0.1:11211 and :11212.
 # Installs the Debian packages first where they are missing (needs root or sudo).
-# Usage: scripts/local-services.sh [--with-python-peers]   (also installs python3-oslo.messaging)
+# Usage: scripts/local-services.sh [--with-python-peers]
+#   --with-python-peers also installs the real OpenStack peers the tests drive: oslo.messaging's notifier,
+#   keystonemiddleware's auth_token, and what the kci_markers filter and dogpile strategy import.
 set -euo pipefail
 
 MEMCACHED_PORTS=(11211 11212)
@@ -29,7 +31,10 @@ wait_for_port() {
   say "$what did not open port $port"; return 1
 }
 
-if [ "${1:-}" = "--with-python-peers" ]; then apt_install python3-oslo.messaging; fi
+if [ "${1:-}" = "--with-python-peers" ]; then
+  apt_install python3-oslo.messaging python3-keystonemiddleware python3-memcache python3-dogpile.cache \
+    python3-webob python3-pastedeploy
+fi
 
 if ! port_open 5672; then
   command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
