@@ -5,16 +5,11 @@ cache that the filter gave auth_token (its own memcached_servers point at a clos
 else can have cached it).
 """
 
-import datetime
-import json
 import logging
 import secrets
-import threading
 import time
 import unittest
 import warnings
-from http.server import BaseHTTPRequestHandler
-from http.server import ThreadingHTTPServer
 
 import webob
 from keystonemiddleware import auth_token
@@ -22,61 +17,8 @@ from keystonemiddleware import auth_token
 from kci_markers.filter import filter_factory
 from kci_markers.protocol import marker_key
 
+from tests.stub_keystone import StubKeystone, token_body
 from tests.support import closed_port_server, now_ms, RealMemcachedTest, SERVERS
-
-ADMIN_TOKEN = secrets.token_hex(16)
-
-
-class StubKeystone(BaseHTTPRequestHandler):
-    tokens = {}       # token id -> token body
-    validations = {}  # token id -> how often GET /v3/auth/tokens was asked about it
-    during = {}       # token id -> a callable run while that token is being validated
-
-    def log_message(self, *args):
-        pass
-
-    def _json(self, status, body, headers=()):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header('Content-Type', 'application/json')
-        self.send_header('Content-Length', str(len(data)))
-        for name, value in headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        base = 'http://%s:%d' % self.server.server_address
-        if self.path.rstrip('/') in ('', '/v3'):
-            version = {'id': 'v3.14', 'status': 'stable', 'updated': '2020-04-07T00:00:00Z',
-                       'links': [{'rel': 'self', 'href': base + '/v3/'}],
-                       'media-types': [{'base': 'application/json',
-                                        'type': 'application/vnd.openstack.identity-v3+json'}]}
-            body = {'versions': {'values': [version]}} if self.path in ('', '/') else {'version': version}
-            return self._json(200, body)
-        if self.path.startswith('/v3/auth/tokens') and self.headers.get('X-Auth-Token') == ADMIN_TOKEN:
-            subject = self.headers.get('X-Subject-Token', '')
-            self.validations[subject] = self.validations.get(subject, 0) + 1
-            self.during.pop(subject, lambda: None)()
-            body = self.tokens.get(subject)
-            if body is None:
-                return self._json(404, {'error': {'code': 404, 'title': 'Not Found'}})
-            return self._json(200, {'token': body}, [('X-Subject-Token', subject)])
-        self._json(401, {'error': {'code': 401, 'title': 'Unauthorized'}})
-
-
-def token_body(user):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    stamp = '%Y-%m-%dT%H:%M:%S.000000Z'
-    return {'methods': ['password'], 'is_domain': False,
-            'user': {'id': user, 'name': 'u-' + user[:8], 'domain': {'id': 'default', 'name': 'Default'},
-                     'password_expires_at': None},
-            'project': {'id': 'p-' + user, 'name': 'p', 'domain': {'id': 'default', 'name': 'Default'}},
-            'roles': [{'id': 'db01842edc1d4a1196f3e2a5d3f70641', 'name': 'member'}],
-            'audit_ids': [secrets.token_urlsafe(16)],
-            'issued_at': now.strftime(stamp),
-            'expires_at': (now + datetime.timedelta(hours=1)).strftime(stamp)}
-
 
 def service(environ, start_response):
     start_response('200 OK', [('Content-Type', 'text/plain')])
@@ -86,9 +28,8 @@ def service(environ, start_response):
 class AuthTokenThroughTheFilter(RealMemcachedTest):
     @classmethod
     def setUpClass(cls):
-        cls.keystone = ThreadingHTTPServer(('127.0.0.1', 0), StubKeystone)
-        threading.Thread(target=cls.keystone.serve_forever, daemon=True).start()
-        cls.url = 'http://127.0.0.1:%d' % cls.keystone.server_address[1]
+        cls.keystone = StubKeystone()
+        cls.url = cls.keystone.url
         # auth_token logs deprecations (admin_token) and warnings at WARNING, unconfigured: keep quiet.
         cls.log = logging.getLogger('keystonemiddleware')
         cls.log_level = cls.log.level
@@ -96,8 +37,7 @@ class AuthTokenThroughTheFilter(RealMemcachedTest):
 
     @classmethod
     def tearDownClass(cls):
-        cls.keystone.shutdown()
-        cls.keystone.server_close()
+        cls.keystone.stop()
         cls.log.setLevel(cls.log_level)
 
     def setUp(self):
@@ -105,7 +45,7 @@ class AuthTokenThroughTheFilter(RealMemcachedTest):
         warnings.simplefilter('ignore')  # inside the base class's catch_warnings: restored after
 
     def pipeline(self, strategy):
-        conf = {'identity_uri': self.url, 'www_authenticate_uri': self.url, 'admin_token': ADMIN_TOKEN,
+        conf = {'identity_uri': self.url, 'www_authenticate_uri': self.url, 'admin_token': self.keystone.admin_token,
                 'auth_version': 'v3', 'include_service_catalog': 'false', 'delay_auth_decision': 'false',
                 'memcached_servers': closed_port_server(), 'token_cache_time': '300',
                 'cache': 'kci.cache'}
@@ -128,13 +68,11 @@ class AuthTokenThroughTheFilter(RealMemcachedTest):
         cache.set = tracked_set
 
     def issue(self, user):
-        token = secrets.token_urlsafe(48)
-        StubKeystone.tokens[token] = token_body(user)
-        return token
+        return self.keystone.issue(token_body(user))
 
     def request(self, app, token):
         response = webob.Request.blank('/', headers={'X-Auth-Token': token}).get_response(app)
-        return response.status_int, StubKeystone.validations.get(token, 0)
+        return response.status_int, self.keystone.validations.get(token, 0)
 
     def marker(self, kind, subject_id=None):
         """A marker at the current millisecond; returns once that millisecond has passed."""
@@ -147,7 +85,7 @@ class AuthTokenThroughTheFilter(RealMemcachedTest):
         for token in (a, b):
             self.assertEqual(self.request(app, token), (200, 1))
             self.assertEqual(self.request(app, token), (200, 1))
-        self.marker('user', StubKeystone.tokens[a]['user']['id'])
+        self.marker('user', self.keystone.tokens[a]['user']['id'])
         if strategy == 'ENCRYPT':
             # The entry cannot be read without the token: subject markers cannot apply to it.
             self.assertEqual(self.request(app, a), (200, 1))
@@ -171,8 +109,8 @@ class AuthTokenThroughTheFilter(RealMemcachedTest):
     def test_a_marker_written_while_keystone_validates_makes_the_result_stale(self):
         app = self.pipeline('None')
         token = self.issue('user-c-' + secrets.token_hex(4))
-        user = StubKeystone.tokens[token]['user']['id']
-        StubKeystone.during[token] = lambda: self.marker('user', user)
+        user = self.keystone.tokens[token]['user']['id']
+        self.keystone.during[token] = lambda: self.marker('user', user)
         self.assertEqual(self.request(app, token), (200, 1))
         self.assertEqual(self.request(app, token), (200, 2))
         self.assertEqual(self.request(app, token), (200, 2))
