@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthTokenHarness } from '../support/authtoken-harness.ts';
 import { useBroker } from '../support/broker.ts';
-import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { flushAll, keys, SERVERS } from '../support/memcached-probe.ts';
 import type { Strategy } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
@@ -19,17 +19,9 @@ async function cachedEntries(): Promise<number[]> {
 
 describe('stock keystonemiddleware auth_token sees the invalidation (middlewarePurge)', () => {
   const broker = useBroker(POOL);
-  let d: TestDaemon;
-
-  beforeAll(async () => {
-    d = await startTestDaemon(
-      testConfigYaml(POOL, { extra: 'middlewarePurge: { enabled: true, repeatAfterMs: 300 }\n' }),
-    );
-  });
-
-  afterAll(async () => {
-    await d?.stop();
-  });
+  const d = useDaemon(
+    testConfigYaml(POOL, { extra: 'middlewarePurge: { enabled: true, repeatAfterMs: 300 }\n' }),
+  );
 
   it.each(['None', 'MAC', 'ENCRYPT'] as const)(
     'memcache_security_strategy %s',
@@ -57,13 +49,13 @@ describe('stock keystonemiddleware auth_token sees the invalidation (middlewareP
         await harness.disable(u);
         expect(await harness.request(uTokens[0] as string)).toEqual({ status: 200, validations: 1 });
 
-        const settled = await d.metric('kci_notifications_total');
+        const settled = await d().metric('kci_notifications_total');
         await broker().publish(osloV2Body('identity.user.updated', { resource_info: u }));
         const expectedLeft = strategy === 'ENCRYPT' ? 0 : TOKENS_PER_USER;
         await waitFor('the purge on every server', async () =>
           (await cachedEntries()).reduce((a, b) => a + b) === expectedLeft ? true : undefined,
         );
-        await d.settled(settled + 1);
+        await d().settled(settled + 1);
 
         // U is re-validated, and rejected as Keystone says, instead of being served from cache.
         for (const t of uTokens) expect(await harness.request(t)).toEqual({ status: 401, validations: 2 });

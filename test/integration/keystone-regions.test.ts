@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { useBroker } from '../support/broker.ts';
-import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { get, SERVERS, set } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
 import { waitFor } from '../support/wait.ts';
@@ -23,21 +23,13 @@ async function present(key: string): Promise<boolean[]> {
 
 describe("keystoneRegions: Keystone's own caches in the region are reset", () => {
   const broker = useBroker(POOL);
-  let d: TestDaemon;
-
-  beforeAll(async () => {
-    d = await startTestDaemon(
-      testConfigYaml(POOL, { extra: 'keystoneRegions: { enabled: true, repeatAfterMs: 400 }\n' }),
-    );
-  });
-
-  afterAll(async () => {
-    await d?.stop();
-  });
+  const d = useDaemon(
+    testConfigYaml(POOL, { extra: 'keystoneRegions: { enabled: true, repeatAfterMs: 400 }\n' }),
+  );
 
   it('a user update deletes the tokens region key on every server, and again after the repeat delay', async () => {
     await seedRegionIds();
-    const settled = await d.metric('kci_notifications_total');
+    const settled = await d().metric('kci_notifications_total');
     await broker().publish(osloV2Body('identity.user.updated', { resource_info: 'u-regions-1' }));
     await waitFor('the tokens key gone everywhere', async () =>
       (await present(TOKENS)).every((p) => !p) ? true : undefined,
@@ -49,15 +41,15 @@ describe("keystoneRegions: Keystone's own caches in the region are reset", () =>
     await waitFor('the second pass', async () =>
       (await present(TOKENS)).every((p) => !p) ? true : undefined,
     );
-    await d.settled(settled + 1);
-    expect(await d.metric('kci_keystone_region_resets_total', 'region="tokens"')).toBeGreaterThanOrEqual(2);
+    await d().settled(settled + 1);
+    expect(await d().metric('kci_keystone_region_resets_total', 'region="tokens"')).toBeGreaterThanOrEqual(2);
   });
 
   it('a project update also resets "shared default", where Keystone caches the enabled flag', async () => {
     await seedRegionIds();
-    const settled = await d.metric('kci_notifications_total');
+    const settled = await d().metric('kci_notifications_total');
     await broker().publish(osloV2Body('identity.project.updated', { resource_info: 'p-regions-1' }));
-    await d.settled(settled + 1);
+    await d().settled(settled + 1);
     expect(await present(TOKENS)).toEqual([false, false]);
     expect(await present(SHARED_DEFAULT)).toEqual([false, false]);
     expect(await present(COMPUTED_ASSIGNMENTS)).toEqual([true, true]);
@@ -65,7 +57,7 @@ describe("keystoneRegions: Keystone's own caches in the region are reset", () =>
 
   it('a role revoked from a group resets "computed assignments"', async () => {
     await seedRegionIds();
-    const settled = await d.metric('kci_notifications_total');
+    const settled = await d().metric('kci_notifications_total');
     const payload = {
       typeURI: 'x',
       outcome: 'success',
@@ -75,7 +67,7 @@ describe("keystoneRegions: Keystone's own caches in the region are reset", () =>
       inherited_to_projects: false,
     };
     await broker().publish(osloV2Body('identity.role_assignment.deleted', payload));
-    await d.settled(settled + 1);
+    await d().settled(settled + 1);
     expect(await present(TOKENS)).toEqual([false, false]);
     expect(await present(COMPUTED_ASSIGNMENTS)).toEqual([false, false]);
     expect(await present(SHARED_DEFAULT)).toEqual([true, true]);
@@ -83,10 +75,10 @@ describe("keystoneRegions: Keystone's own caches in the region are reset", () =>
 
   it('noise resets nothing', async () => {
     await seedRegionIds();
-    const settled = await d.metric('kci_notifications_total');
+    const settled = await d().metric('kci_notifications_total');
     await broker().publish(osloV2Body('identity.authenticate', { typeURI: 'x', outcome: 'failure' }));
     await broker().publish(osloV2Body('identity.user.created', { resource_info: 'u2' }));
-    await d.settled(settled + 2);
+    await d().settled(settled + 2);
     for (const key of [TOKENS, SHARED_DEFAULT, COMPUTED_ASSIGNMENTS])
       expect(await present(key)).toEqual([true, true]);
   });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuthTokenHarness } from '../support/authtoken-harness.ts';
 import { useBroker } from '../support/broker.ts';
-import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { flushAll, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
 
@@ -38,15 +38,7 @@ const CASES: Case[] = [
 
 describe('stock keystonemiddleware honours markers through the kci_markers paste filter', () => {
   const broker = useBroker(POOL);
-  let d: TestDaemon;
-
-  beforeAll(async () => {
-    d = await startTestDaemon(testConfigYaml(POOL));
-  });
-
-  afterAll(async () => {
-    await d?.stop();
-  });
+  const d = useDaemon(testConfigYaml(POOL));
 
   it.each(CASES.map((c) => [c.marker, c] as const))(
     'a %s marker re-validates only the tokens it applies to',
@@ -62,10 +54,10 @@ describe('stock keystonemiddleware honours markers through the kci_markers paste
           expect(await harness.request(t)).toEqual({ status: 200, validations: 1 });
           expect(await harness.request(t)).toEqual({ status: 200, validations: 1 });
         }
-        const settled = await d.metric('kci_notifications_total');
+        const settled = await d().metric('kci_notifications_total');
         const [eventType, payload] = c.event(a);
         await broker().publish(osloV2Body(eventType, payload));
-        await d.settled(settled + 1);
+        await d().settled(settled + 1);
         // Keystone is asked again for A; B is still served from auth_token's cache (no request).
         expect(await harness.request(tokenA)).toEqual({ status: 200, validations: 2 });
         expect(await harness.request(tokenB)).toEqual({ status: 200, validations: c.both ? 2 : 1 });

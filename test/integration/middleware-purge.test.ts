@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBlackhole } from '../support/blackhole.ts';
 import { useBroker } from '../support/broker.ts';
-import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
+import { startTestDaemon, type TestDaemon, testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { keys as allKeys, flushAll, rawSet, SERVERS, setMany } from '../support/memcached-probe.ts';
 import { cachedValue, type Strategy, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
@@ -35,22 +35,14 @@ async function seed(
 
 describe('middlewarePurge: keystonemiddleware cache entries are deleted on every server', () => {
   const broker = useBroker(POOL);
-  let d: TestDaemon;
-
-  beforeAll(async () => {
-    d = await startTestDaemon(
-      testConfigYaml(POOL, { extra: 'middlewarePurge: { enabled: true, repeatAfterMs: 0 }\n' }),
-    );
-  });
-
-  afterAll(async () => {
-    await d?.stop();
-  });
+  const d = useDaemon(
+    testConfigYaml(POOL, { extra: 'middlewarePurge: { enabled: true, repeatAfterMs: 0 }\n' }),
+  );
 
   async function publishAndSettle(eventType: string, payload: Record<string, unknown>): Promise<void> {
-    const settled = await d.metric('kci_notifications_total');
+    const settled = await d().metric('kci_notifications_total');
     await broker().publish(osloV2Body(eventType, payload));
-    await d.settled(settled + 1);
+    await d().settled(settled + 1);
   }
 
   it.each(['None', 'MAC'] as const)('strategy %s: only the disabled user’s entries go', async (strategy) => {

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/load.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/observability/logger.ts';
@@ -81,5 +82,20 @@ export async function startTestDaemon(yaml: string, options = { waitReady: true 
       );
     },
     stop: () => daemon.stop(),
+  };
+}
+
+/** A daemon for one describe block: started before its tests from `yaml`, stopped after them. */
+export function useDaemon(yaml: string): () => TestDaemon {
+  let daemon: TestDaemon | undefined;
+  beforeAll(async () => {
+    daemon = await startTestDaemon(yaml);
+  });
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+  return () => {
+    if (!daemon) throw new Error('useDaemon: the daemon is only available inside tests');
+    return daemon;
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { toIdentityEvent } from '../../src/core/events.ts';
 import { regionKey, regionsFor } from '../../src/core/keystone-regions.ts';
 import { targetsFor } from '../../src/core/rules.ts';
+import { notification } from '../support/notifications.ts';
 
 const selection = {
   always: ['tokens'],
@@ -10,15 +11,7 @@ const selection = {
 };
 
 function regions(eventType: string, payload: Record<string, unknown>): string[] {
-  const event = toIdentityEvent({
-    messageId: 'm',
-    eventType,
-    publisherId: null,
-    priority: 'INFO',
-    timestamp: null,
-    payload,
-    envelopeVersion: 2,
-  });
+  const event = toIdentityEvent(notification(eventType, payload));
   return regionsFor(event, targetsFor(event, 'targeted'), selection);
 }
 

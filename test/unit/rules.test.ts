@@ -7,23 +7,12 @@ import { type MarkerMode, targetsFor } from '../../src/core/rules.ts';
 import { targetName } from '../../src/core/targets.ts';
 import { EXPECTED_TARGETS } from '../support/expected-targets.ts';
 import { loadFixtures } from '../support/fixtures.ts';
+import { notification } from '../support/notifications.ts';
 
 const fixtures = loadFixtures();
 
 function targetsOf(n: Notification, mode: MarkerMode = 'targeted'): string[] {
   return targetsFor(toIdentityEvent(n), mode).map(targetName);
-}
-
-function notification(eventType: string, payload: Record<string, unknown>): Notification {
-  return {
-    messageId: 'm',
-    eventType,
-    publisherId: null,
-    priority: 'INFO',
-    timestamp: null,
-    payload,
-    envelopeVersion: 2,
-  };
 }
 
 const cadf = (action: string, extra: Record<string, unknown>) => ({
