@@ -1,0 +1,132 @@
+import { deflateSync } from 'node:zlib';
+import fc from 'fast-check';
+import { parseEnvelope, type RawMessage } from '../../src/core/envelope.ts';
+import { MalformedNotification } from '../../src/core/errors.ts';
+import { toIdentityEvent } from '../../src/core/events.ts';
+import { targetsFor } from '../../src/core/rules.ts';
+import { TARGET_KINDS } from '../../src/core/targets.ts';
+
+const LIMITS = { maxBodyBytes: 64 * 1024 };
+const EVENT_TYPES = [
+  'identity.user.updated',
+  'identity.group.updated',
+  'identity.role_assignment.deleted',
+  'identity.OS-TRUST:trust.deleted',
+  'identity.project.deleted',
+  'identity.authenticate',
+  'identity.',
+  'identity',
+  'compute.instance.create.end',
+];
+
+/** Any JSON-ish value, including the wrong types where ids and objects are expected. */
+const anyValue = fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.constant(null), fc.boolean());
+
+/** Usually the right thing, sometimes anything: so that most inputs get past the first check. */
+const mostly = <T>(good: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: anyValue });
+const hex32 = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 32, maxLength: 32 });
+const id = fc.oneof(hex32, fc.string(), fc.constant(''));
+
+/** Payloads shaped like Keystone's (basic, CADF, role assignments), with every field free to be wrong. */
+const payload = fc.record(
+  {
+    resource_info: mostly(id),
+    typeURI: fc.constantFrom('http://schemas.dmtf.org/cloud/audit/1.0/event', 7),
+    outcome: mostly(fc.constantFrom('success', 'failure', 'pending')),
+    target: mostly(fc.record({ id: mostly(id) })),
+    user: mostly(id),
+    group: mostly(id),
+    project: mostly(id),
+    domain: mostly(id),
+    role: mostly(id),
+    inherited_to_projects: mostly(fc.boolean()),
+    actor_id: mostly(id),
+    actor_type: mostly(fc.constantFrom('user', 'group')),
+  },
+  { requiredKeys: [] },
+);
+
+const message = fc.record(
+  {
+    message_id: mostly(fc.uuid()),
+    event_type: mostly(fc.oneof(fc.constantFrom(...EVENT_TYPES), fc.string())),
+    payload: mostly(payload),
+    timestamp: mostly(fc.oneof(fc.constant('2026-11-22 05:42:18.050543'), fc.string())),
+    priority: mostly(fc.constant('INFO')),
+    publisher_id: mostly(fc.constant('identity.host')),
+    _unique_id: mostly(hex32),
+  },
+  { requiredKeys: ['event_type', 'payload'] },
+);
+
+const envelope = fc.oneof(
+  { weight: 3, arbitrary: message.map((m) => JSON.stringify(m)) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(
+        mostly(
+          fc.oneof({ weight: 8, arbitrary: fc.constant('2.0') }, fc.constantFrom('2.1', '3.0', '1.0', '2')),
+        ),
+        message,
+      )
+      .map(([version, m]) => JSON.stringify({ 'oslo.version': version, 'oslo.message': JSON.stringify(m) })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(anyValue, anyValue)
+      .map(([v, m]) => JSON.stringify({ 'oslo.version': v, 'oslo.message': m })),
+  },
+  { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
+  { weight: 1, arbitrary: fc.string() },
+);
+
+/** Raw messages: the shapes above, compressed or not, plus plain random (often invalid UTF-8) bytes. */
+export const rawMessages: fc.Arbitrary<RawMessage> = fc.oneof(
+  { weight: 6, arbitrary: envelope.map((text) => ({ body: Buffer.from(text), headers: {} })) },
+  {
+    weight: 2,
+    arbitrary: envelope.map((text) => ({
+      body: deflateSync(text),
+      headers: { compression: 'application/x-gzip' },
+    })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.uint8Array({ maxLength: 512 }),
+        fc.oneof(fc.constant({}), fc.record({ compression: anyValue })),
+      )
+      .map(([bytes, headers]) => ({ body: Buffer.from(bytes), headers })),
+  },
+);
+
+/**
+ * The property: the pure core either yields well-formed targets or throws MalformedNotification (which
+ * parks the message). Anything else escaping would be a crash of the delivery path.
+ */
+export function coreAcceptsOrParks(raw: RawMessage): void {
+  let targets: ReturnType<typeof targetsFor>;
+  try {
+    targets = targetsFor(toIdentityEvent(parseEnvelope(raw, LIMITS)), 'targeted');
+  } catch (error) {
+    if (error instanceof MalformedNotification) return;
+    throw error;
+  }
+  for (const t of targets) {
+    const ok =
+      t.kind === 'global' ||
+      ((TARGET_KINDS as readonly string[]).includes(t.kind) && typeof t.id === 'string' && t.id !== '');
+    if (!ok) throw new Error(`malformed target ${JSON.stringify(t)}`);
+  }
+}
+
+export function fuzzCore(numRuns: number, seed?: number): void {
+  fc.assert(fc.property(rawMessages, coreAcceptsOrParks), {
+    numRuns,
+    ...(seed === undefined ? {} : { seed }),
+  });
+}
