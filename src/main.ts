@@ -104,7 +104,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     metrics.registry,
   );
   await servers.startProbing(PROBE_INTERVAL_MS);
-  source.start(processor.handle);
+  source.start(processor.handle, processor.fillGap);
   logger.info(
     { pool: config.amqp.pool, servers: servers.all.map((s) => s.name), http: http.address.port },
     'keystone-cache-invalidator started',

@@ -30,6 +30,18 @@ export interface RoleAssignment {
   readonly inheritedToProjects: boolean;
 }
 
+/** Stands for events that were missed (a gap): of no known type and about no known subject. */
+export const UNKNOWN_EVENT: IdentityEvent = Object.freeze({
+  eventType: 'unknown',
+  resourceType: null,
+  operation: null,
+  format: 'basic',
+  outcome: null,
+  resourceId: null,
+  actor: null,
+  assignment: null,
+});
+
 const IDENTITY_PREFIX = 'identity.';
 
 export function toIdentityEvent(n: Notification): IdentityEvent {

@@ -24,10 +24,12 @@ export function regionsFor(event: IdentityEvent, targets: readonly Target[], s: 
   if (targets.length === 0) return [];
   const regions = new Set(s.always);
   const type = event.resourceType ?? '';
-  if (PROJECT_OR_DOMAIN.has(type) && CHANGES.has(event.operation ?? '')) {
+  // A global invalidation (a group deleted, a gap in the notifications) may hide any change: all regions.
+  const everything = targets.some((t) => t.kind === 'global');
+  if (everything || (PROJECT_OR_DOMAIN.has(type) && CHANGES.has(event.operation ?? ''))) {
     for (const r of s.onProjectOrDomainChange) regions.add(r);
   }
-  if (ASSIGNMENT_TYPES.has(type)) for (const r of s.onAssignmentChange) regions.add(r);
+  if (everything || ASSIGNMENT_TYPES.has(type)) for (const r of s.onAssignmentChange) regions.add(r);
   return [...regions];
 }
 

@@ -53,6 +53,7 @@ export class Metrics {
   readonly invalidations: Counter<'kind' | 'action'>;
   readonly writeFailures: Counter<'server' | 'action'>;
   readonly regionResets: Counter<'region'>;
+  readonly gaps: Counter<'reason'>;
   readonly scanDuration: Histogram;
   readonly keysScanned: Counter;
   readonly entriesDeleted: Counter<'reason'>;
@@ -85,6 +86,12 @@ export class Metrics {
       name: 'kci_invalidations_total',
       help: 'Invalidation targets written to every server, by target kind and action.',
       labelNames: ['kind', 'action'],
+      registers,
+    });
+    this.gaps = new Counter({
+      name: 'kci_gaps_total',
+      help: 'Times notifications may have been lost before reaching the daemon (a global invalidation followed), by reason.',
+      labelNames: ['reason'],
       registers,
     });
     this.regionResets = new Counter({

@@ -1,14 +1,15 @@
 import { type EnvelopeLimits, parseEnvelope } from '../core/envelope.ts';
 import { MalformedNotification } from '../core/errors.ts';
-import { toIdentityEvent } from '../core/events.ts';
+import { toIdentityEvent, UNKNOWN_EVENT } from '../core/events.ts';
 import type { Notification } from '../core/notification.ts';
 import type { RecentIds } from '../core/recent-ids.ts';
 import { targetsFor } from '../core/rules.ts';
+import { GLOBAL } from '../core/targets.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { eventTypeLabel } from '../observability/metrics.ts';
 import type { Invalidation } from '../ports/action.ts';
-import type { Delivery } from '../ports/source.ts';
+import type { Delivery, GapReason } from '../ports/source.ts';
 import { CoalescerStopped, type InvalidationRunner } from './coalescer.ts';
 
 export interface ProcessorDeps {
@@ -76,6 +77,17 @@ export class Processor {
     metrics.outcomes.inc({ outcome: 'applied' });
     if (n.timestamp !== null) metrics.lag.observe(Math.max(0, this.#d.now() - n.timestamp) / 1000);
     log.info({ targets: targets.map((t) => t.kind) }, 'invalidation written');
+  };
+
+  /**
+   * Notifications may have been lost before they reached us (see GapReason): invalidate everything, as
+   * Keystone itself would, on every action. Resolves once written; the source consumes only then.
+   */
+  readonly fillGap = async (reason: GapReason): Promise<void> => {
+    this.#d.metrics.gaps.inc({ reason });
+    const invalidation: Invalidation = { event: UNKNOWN_EVENT, targets: [GLOBAL] };
+    await Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
+    this.#d.logger.warn({ reason }, 'gap: global invalidation written');
   };
 
   /** Pure classification of a delivery (plus the received counter); no settling here. */

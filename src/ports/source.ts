@@ -16,10 +16,22 @@ export interface Delivery {
 
 export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
 
+/**
+ * Why notifications may have been lost before they reached the source: the pool queue did not exist and
+ * had to be created (first start, a non-durable queue lost with a broker restart, a deleted queue).
+ */
+export type GapReason = 'queue-created';
+
+/** Invalidates everything the gap may have hidden; resolves once that is written. */
+export type GapHandler = (reason: GapReason) => Promise<void>;
+
 export interface Source {
   readonly name: string;
-  /** Begin consuming in the background; reconnects until stopped. */
-  start(handler: DeliveryHandler): void;
+  /**
+   * Begin consuming in the background; reconnects until stopped. A detected gap is reported to `onGap`,
+   * and consuming waits until it has been filled.
+   */
+  start(handler: DeliveryHandler, onGap: GapHandler): void;
   /** True while a consumer is registered with the broker. */
   isConsuming(): boolean;
   /** Stop taking deliveries, let in-flight ones settle for at most `graceMs`, then disconnect. */

@@ -5,10 +5,10 @@ import type { Config } from '../../config/load.ts';
 import { readTlsFiles } from '../../config/tls-files.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Delivery, DeliveryHandler, Source } from '../../ports/source.ts';
+import type { Delivery, DeliveryHandler, GapHandler, Source } from '../../ports/source.ts';
 import { backoffDelay, sleep } from '../../util/backoff.ts';
 import { BrokerSession } from './session.ts';
-import { brokerHint, declareTopology, type TopologyOptions } from './topology.ts';
+import { brokerHint, declareTopology, queueExists, type TopologyOptions } from './topology.ts';
 
 type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
 
@@ -52,9 +52,9 @@ export class Amqp091Source implements Source {
     };
   }
 
-  start(handler: DeliveryHandler): void {
+  start(handler: DeliveryHandler, onGap: GapHandler): void {
     if (this.#state !== 'idle') throw new Error('the source was already started');
-    this.#loop = this.#run(handler);
+    this.#loop = this.#run(handler, onGap);
   }
 
   isConsuming(): boolean {
@@ -84,14 +84,14 @@ export class Amqp091Source implements Source {
     this.#state = 'stopped';
   }
 
-  async #run(handler: DeliveryHandler): Promise<void> {
+  async #run(handler: DeliveryHandler, onGap: GapHandler): Promise<void> {
     for (let attempt = 0; !this.#stopping.signal.aborted; ) {
       const host = this.#nextHost();
       const broker = describeBroker(host, this.#config.transport.vhost, this.#config.transport.tls);
       const log = this.#log.child({ broker });
       this.#state = 'connecting';
       try {
-        const session = await this.#open(host, handler, log);
+        const session = await this.#open(host, handler, onGap, log);
         // A stop that arrived during set-up could not cancel this session: end it here.
         if (this.#stopping.signal.aborted) {
           await session.finish('stopping');
@@ -120,7 +120,12 @@ export class Amqp091Source implements Source {
     return hosts[this.#hostIndex] as BrokerHost;
   }
 
-  async #open(host: BrokerHost, handler: DeliveryHandler, log: Logger): Promise<BrokerSession> {
+  async #open(
+    host: BrokerHost,
+    handler: DeliveryHandler,
+    onGap: GapHandler,
+    log: Logger,
+  ): Promise<BrokerSession> {
     const { transport } = this.#config;
     const connection = await amqp.connect(
       {
@@ -142,7 +147,16 @@ export class Amqp091Source implements Source {
     const session = new BrokerSession(connection, log);
     this.#session = session;
     try {
+      const existed = this.#topology.passive || (await queueExists(connection, this.#topology.pool));
       await declareTopology(await session.openChannel(), this.#topology);
+      if (!existed) {
+        // Whatever Keystone published while the queue did not exist never reached us.
+        log.warn(
+          { pool: this.#topology.pool },
+          'the pool queue had to be created: notifications may have been missed',
+        );
+        await onGap('queue-created');
+      }
       // With a backlog the broker delivers right after consume-ok: dispatch is ready before consuming.
       await session.consume(this.#topology.pool, (message) => this.#dispatch(session, message, handler));
       return session;

@@ -1,4 +1,4 @@
-import type { Channel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 
 export interface TopologyOptions {
   readonly exchange: string;
@@ -41,6 +41,23 @@ export async function declareTopology(ch: Channel, t: TopologyOptions): Promise<
     for (const topic of t.topics) await ch.bindQueue(t.pool, t.exchange, `${topic}.info`);
   }
   await ch.prefetch(t.prefetch, false);
+}
+
+/**
+ * Whether the pool queue exists, asked on a channel of its own: the broker answers a missing queue by
+ * closing the channel it was asked on.
+ */
+export async function queueExists(connection: ChannelModel, queue: string): Promise<boolean> {
+  const probe = await connection.createChannel();
+  probe.on('error', () => {});
+  try {
+    await probe.checkQueue(queue);
+    await probe.close().catch(() => {});
+    return true;
+  } catch (error) {
+    if ((error as { code?: number }).code === 404) return false;
+    throw error;
+  }
 }
 
 /** A hint for the broker errors operators actually meet when connecting and declaring. */
