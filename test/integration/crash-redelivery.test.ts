@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { startBlackhole } from '../support/blackhole.ts';
-import { useBroker } from '../support/broker.ts';
+import { createPoolQueue, useBroker } from '../support/broker.ts';
 import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { testConfigYaml } from '../support/daemon.ts';
 import { flushAll, get, SERVERS } from '../support/memcached-probe.ts';
@@ -19,16 +19,21 @@ describe('a daemon killed between delivery and write', () => {
     const user = randomBytes(16).toString('hex');
     const key = `kci:v1:user:${user}`;
 
-    // First daemon: one real server and one that never answers, so the write cannot complete.
+    // First daemon: one real server and one that never answers, so the write cannot complete. The queue
+    // exists already: no gap to fill (a global marker the silent server could never take) before consuming.
+    await createPoolQueue(broker(), POOL);
     const first = runCli([
       'run',
       '--config',
       writeConfig(testConfigYaml(POOL, { servers: [SERVERS[0], blackhole.address] })),
     ]);
-    await first.waitForLog(/"msg":"consuming"/);
-    await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
-    await first.waitForLog(/invalidation not written everywhere; retrying/);
-    first.child.kill('SIGKILL');
+    try {
+      await first.waitForLog(/"msg":"consuming"/);
+      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
+      await first.waitForLog(/invalidation not written everywhere; retrying/);
+    } finally {
+      first.child.kill('SIGKILL');
+    }
     expect(await first.exited).toBeNull();
     await blackhole.close();
 

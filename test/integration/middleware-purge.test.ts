@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBlackhole } from '../support/blackhole.ts';
-import { useBroker } from '../support/broker.ts';
+import { createPoolQueue, useBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { keys as allKeys, flushAll, rawSet, SERVERS, setMany } from '../support/memcached-probe.ts';
 import { cachedValue, type Strategy, tokenFor } from '../support/middleware-entries.ts';
@@ -142,6 +142,7 @@ describe('stopping while a purge scan hangs', () => {
 
   it('ends the scan instead of waiting out scanTimeoutMs', async () => {
     const hole = await startBlackhole();
+    await createPoolQueue(broker(), 'kci-test-purge-stop');
     // metadump pinned: no version probe first, so the scan itself is what waits on the silent server.
     const extra =
       'middlewarePurge: { enabled: true, repeatAfterMs: 0, scanTimeoutMs: 60000, metadump: hash }\n';

@@ -70,3 +70,12 @@ export function useBroker(...queues: string[]): () => Broker {
     return broker;
   };
 }
+
+/**
+ * Declares a pool queue the way the daemon does (non-durable, bound to notifications.info), so a daemon
+ * started on it finds it existing: no gap, hence no global invalidation to write first.
+ */
+export async function createPoolQueue(broker: Broker, pool: string): Promise<void> {
+  await broker.channel.assertQueue(pool, { durable: false, autoDelete: false });
+  await broker.channel.bindQueue(pool, 'keystone', 'notifications.info');
+}

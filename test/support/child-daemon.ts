@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 import { CLI } from './paths.ts';
 import { waitFor } from './wait.ts';
 
@@ -33,6 +34,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildDaemon
     text += c;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // However the test ends, its daemon must not live on (and keep writing into the shared servers).
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   return {
     child,
     output: () => text,
