@@ -4,6 +4,7 @@ import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { closeConnections } from '../support/rabbitmqctl.ts';
 import { startProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -95,6 +96,58 @@ describe('failover across the hosts of transport_url', () => {
       await waitFor('the marker', async () => (await get(SERVERS[0], `kci:v1:user:${user}`)) ?? undefined);
     } finally {
       await d.stop();
+      await proxy.close();
+    }
+  });
+});
+
+describe('broker faults', () => {
+  const broker = useBroker('kci-test-broker-faults');
+  const d = useDaemon(testConfigYaml('kci-test-broker-faults'));
+
+  it('a connection closed by the broker (rabbitmqctl close_connection) is re-opened and consumes again', async () => {
+    const consuming = () => d().logLines.filter((l) => l.includes('"msg":"consuming"')).length;
+    const before = consuming();
+    // The daemon names its connection keystone-cache-invalidator:<region>:<pid>; this process runs it.
+    expect(closeConnections(`keystone-cache-invalidator:test:${process.pid}`)).toBeGreaterThan(0);
+    await waitFor('consuming again', async () => (consuming() > before ? true : undefined));
+    const user = randomBytes(16).toString('hex');
+    await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
+    for (const server of SERVERS) {
+      await waitFor(
+        `the marker on ${server}`,
+        async () => (await get(server, `kci:v1:user:${user}`)) ?? undefined,
+      );
+    }
+  });
+
+  it('a silent partition ends the session on missed heartbeats; reconnecting is bounded and succeeds once it is over', async () => {
+    const proxy = await startProxy(5672);
+    const url = `rabbit://guest:guest@127.0.0.1:${proxy.port}/`;
+    const yaml = testConfigYaml('kci-test-partition', {
+      url,
+      amqp: ['heartbeatSeconds: 1', 'connectTimeoutMs: 1000'],
+    });
+    const hb = await startTestDaemon(yaml);
+    try {
+      const consuming = () => hb.logLines.filter((l) => l.includes('"msg":"consuming"')).length;
+      proxy.freeze();
+      // Whichever side misses the heartbeats first (here RabbitMQ closes its end), the session ends, and
+      // reconnecting stays bounded while the network is silent (no AMQP handshake within 1 s, retried).
+      await waitFor('the session to end', async () =>
+        hb.logLines.some((l) => l.includes('broker session ended')) ? true : undefined,
+      );
+      await waitFor('a bounded reconnect attempt during the partition', async () =>
+        hb.logLines.some((l) => l.includes('no AMQP handshake within')) ? true : undefined,
+      );
+      const before = consuming();
+      proxy.thaw();
+      await waitFor('consuming again', async () => (consuming() > before ? true : undefined), 20_000);
+      const user = randomBytes(16).toString('hex');
+      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
+      await waitFor('the marker', async () => (await get(SERVERS[0], `kci:v1:user:${user}`)) ?? undefined);
+    } finally {
+      await hb.stop();
       await proxy.close();
     }
   });

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import amqp, { type ConsumeMessage } from 'amqplib';
+import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Config } from '../../config/load.ts';
 import { readTlsFiles } from '../../config/tls-files.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
@@ -127,7 +127,7 @@ export class Amqp091Source implements Source {
     log: Logger,
   ): Promise<BrokerSession> {
     const { transport } = this.#config;
-    const connection = await amqp.connect(
+    const connecting = amqp.connect(
       {
         protocol: transport.tls ? 'amqps' : 'amqp',
         hostname: host.hostname,
@@ -144,6 +144,7 @@ export class Amqp091Source implements Source {
         clientProperties: { connection_name: this.#connectionName },
       },
     );
+    const connection = await within(connecting, this.#config.connectTimeoutMs);
     const session = new BrokerSession(connection, log);
     this.#session = session;
     try {
@@ -184,5 +185,28 @@ export class Amqp091Source implements Source {
   #tlsFor(host: BrokerHost): tls.ConnectionOptions {
     const servername = this.#tls.servername ?? (net.isIP(host.hostname) === 0 ? host.hostname : undefined);
     return { ...this.#tls, ...(servername === undefined ? {} : { servername }) };
+  }
+}
+
+/**
+ * The connection, or a rejection after `ms`: amqplib's socket timeout does not cover a broker (or a
+ * partition) that accepts TCP and then says nothing, and the reconnect loop must never wait forever. A
+ * connection that arrives after the deadline is closed.
+ */
+async function within(connecting: Promise<ChannelModel>, ms: number): Promise<ChannelModel> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no AMQP handshake within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([connecting, deadline]);
+  } catch (error) {
+    connecting.then(
+      (late) => late.close().catch(() => {}),
+      () => {},
+    );
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
