@@ -83,10 +83,18 @@ export class Processor {
    * Notifications may have been lost before they reached us (see GapReason): invalidate everything, as
    * Keystone itself would, on every action. Resolves once written; the source consumes only then.
    */
-  readonly fillGap = async (reason: GapReason): Promise<void> => {
+  readonly fillGap = async (reason: GapReason, signal: AbortSignal): Promise<void> => {
     this.#d.metrics.gaps.inc({ reason });
     const invalidation: Invalidation = { event: UNKNOWN_EVENT, targets: [GLOBAL] };
-    await Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
+    const written = Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
+    // A stop must not wait for memcached to come back: the caller gives up, the writes go on until the
+    // runners stop, and the gap is seen again by whoever declares the queue next.
+    written.catch(() => {});
+    const stopped = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(new CoalescerStopped());
+      signal.addEventListener('abort', () => reject(new CoalescerStopped()), { once: true });
+    });
+    await Promise.race([written, stopped]);
     this.#d.logger.warn({ reason }, 'gap: global invalidation written');
   };
 

@@ -22,8 +22,11 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
  */
 export type GapReason = 'queue-created';
 
-/** Invalidates everything the gap may have hidden; resolves once that is written. */
-export type GapHandler = (reason: GapReason) => Promise<void>;
+/**
+ * Invalidates everything the gap may have hidden; resolves once that is written, rejects when `signal`
+ * aborts first (the source is stopping).
+ */
+export type GapHandler = (reason: GapReason, signal: AbortSignal) => Promise<void>;
 
 export interface Source {
   readonly name: string;

@@ -149,15 +149,19 @@ export class Amqp091Source implements Source {
     this.#session = session;
     try {
       const existed = this.#topology.passive || (await queueExists(connection, this.#topology.pool));
-      await declareTopology(await session.openChannel(), this.#topology);
       if (!existed) {
-        // Whatever Keystone published while the queue did not exist never reached us.
+        // Whatever Keystone published while the queue did not exist never reached us. The gap is filled
+        // BEFORE the queue is declared: if that is interrupted (stop, crash), the queue is still missing
+        // and the next attempt, or the next daemon, sees the gap again. The marker is dated after the
+        // fill began (plus the skew margin), and the queue exists moments later, so nothing in between
+        // is missed.
         log.warn(
           { pool: this.#topology.pool },
-          'the pool queue had to be created: notifications may have been missed',
+          'the pool queue has to be created: notifications may have been missed',
         );
-        await onGap('queue-created');
+        await onGap('queue-created', this.#stopping.signal);
       }
+      await declareTopology(await session.openChannel(), this.#topology);
       // With a backlog the broker delivers right after consume-ok: dispatch is ready before consuming.
       await session.consume(this.#topology.pool, (message) => this.#dispatch(session, message, handler));
       return session;
@@ -202,7 +206,11 @@ async function within(connecting: Promise<ChannelModel>, ms: number): Promise<Ch
     return await Promise.race([connecting, deadline]);
   } catch (error) {
     connecting.then(
-      (late) => late.close().catch(() => {}),
+      (late) => {
+        // Nobody else listens on this connection: an 'error' (heartbeat, socket) must not go unhandled.
+        late.on('error', () => {});
+        late.close().catch(() => {});
+      },
       () => {},
     );
     throw error;
