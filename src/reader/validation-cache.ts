@@ -41,20 +41,24 @@ export class ValidationCache {
     // Entries are keyed by a hash: the cache never holds a usable token id.
     const key = createHash('sha256').update(tokenId).digest('hex');
     const entry = this.#entries.get(key);
-    if (
-      entry &&
-      entry.expiresAt > this.#now() &&
-      !(await this.#reader.isStale(entry.token, entry.cachedAt))
-    ) {
-      // Map order is insertion order: re-inserting keeps the least recently used first.
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
+    const fresh =
+      entry && entry.expiresAt > this.#now() && !(await this.#reader.isStale(entry.token, entry.cachedAt));
+    if (entry && fresh) {
+      // Map order is insertion order: re-inserting keeps the least recently used first. Only if no
+      // forget() or newer entry came in while the markers were read.
+      if (this.#entries.get(key) === entry) {
+        this.#entries.delete(key);
+        this.#entries.set(key, entry);
+      }
       return entry.token;
     }
-    this.#entries.delete(key);
+    if (this.#entries.get(key) === entry) this.#entries.delete(key);
     const cachedAt = this.#now();
     const token = await validate(tokenId);
-    this.#entries.set(key, { cachedAt, token, expiresAt: cachedAt + this.#ttlMs });
+    // Never beyond the token's own expiry: no marker announces that a token ran out.
+    const expiresAt = Math.min(cachedAt + this.#ttlMs, Date.parse(String(token.expires_at)));
+    if (!(expiresAt > cachedAt)) return token; // no readable expiry, or already expired: not cached
+    this.#entries.set(key, { cachedAt, token, expiresAt });
     if (this.#entries.size > this.#maxEntries) {
       const oldest = this.#entries.keys().next();
       if (!oldest.done) this.#entries.delete(oldest.value);

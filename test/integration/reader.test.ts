@@ -15,11 +15,12 @@ function newReader(servers: readonly string[] = SERVERS, prefix = `kci-reader-${
   return reader;
 }
 
-const token = (user: string, project: string): TokenBody => ({
+const token = (user: string, project: string, expiresInMs = 3_600_000): TokenBody => ({
   user: { id: user, domain: { id: 'default' } },
   project: { id: project, domain: { id: 'default' } },
   roles: [{ id: 'r1' }],
   audit_ids: [hex()],
+  expires_at: new Date(Date.now() + expiresInMs).toISOString(),
 });
 
 async function markEverywhere(key: string, ms: number): Promise<void> {
@@ -86,6 +87,28 @@ describe('ValidationCache', () => {
     await cache.get('tok', validate);
     await cache.get('tok', validate);
     expect(calls).toBe(2);
+  });
+
+  it('never serves a validation past the token’s own expires_at, and caches none without it', async () => {
+    const cache = new ValidationCache({ reader: newReader() });
+    let calls = 0;
+    const shortLived = async () => {
+      calls++;
+      return token('u1', 'p1', 30);
+    };
+    await cache.get('tok-short', shortLived);
+    await new Promise((r) => setTimeout(r, 60));
+    await cache.get('tok-short', shortLived);
+    expect(calls).toBe(2);
+    const noExpiry = async () => {
+      calls++;
+      return { user: { id: 'u2' } };
+    };
+    await cache.get('tok-none', noExpiry);
+    await cache.get('tok-none', noExpiry);
+    expect(calls).toBe(4);
+    // Only the re-validated short-lived token is held (for its remaining 30 ms); none without expiry.
+    expect(cache.size).toBe(1);
   });
 
   it('is exported as keystone-cache-invalidator/reader', () => {
