@@ -9,6 +9,7 @@ const { values } = parseArgs({
   options: { runs: { type: 'string', default: '100000' }, seed: { type: 'string' } },
 });
 const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive whole number');
 const started = performance.now();
 try {
   fuzzCore(runs, values.seed === undefined ? undefined : Number(values.seed));

@@ -63,10 +63,7 @@ describe('broker refusals and stops at awkward moments', () => {
       const d = await startTestDaemon(testConfigYaml('kci-test-early-stop'), { waitReady: false });
       await new Promise((r) => setTimeout(r, delayMs));
       await d.stop();
-      const queue = await broker()
-        .channel.checkQueue('kci-test-early-stop')
-        .catch(() => ({ consumerCount: 0 }));
-      expect(queue.consumerCount).toBe(0);
+      expect(await broker().consumers('kci-test-early-stop')).toBe(0);
     },
   );
 });

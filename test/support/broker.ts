@@ -11,6 +11,8 @@ export interface Broker {
   publishFixture(f: Fixture): Promise<void>;
   /** Ready (not yet delivered) messages in a queue. */
   depth(queue: string): Promise<number>;
+  /** Consumers registered on a queue; 0 when the queue does not exist. */
+  consumers(queue: string): Promise<number>;
   deleteQueues(...queues: string[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -37,8 +39,21 @@ export async function connectBroker(): Promise<Broker> {
     publishFixture: (f) => publish(f.body, f.properties),
     async depth(queue) {
       const side = await connection.createChannel();
+      side.on('error', () => {});
       try {
         return (await side.checkQueue(queue)).messageCount;
+      } finally {
+        await side.close().catch(() => {});
+      }
+    },
+    async consumers(queue) {
+      // A missing queue closes the channel it is asked on: ask on a throwaway one.
+      const side = await connection.createChannel();
+      side.on('error', () => {});
+      try {
+        return (await side.checkQueue(queue)).consumerCount;
+      } catch {
+        return 0;
       } finally {
         await side.close().catch(() => {});
       }
