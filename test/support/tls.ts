@@ -84,8 +84,11 @@ export function startTlsMemcached(pki: TestPki): Promise<{ address: string; stop
 }
 
 /** A memcached of the test's own (the shared ones may be full of other tests' data), stopped by `stop`. */
-export async function startMemcached(args: string[]): Promise<{ address: string; stop(): void }> {
-  const port = await freePort();
+export async function startMemcached(
+  args: string[],
+  port?: number,
+): Promise<{ address: string; stop(): void }> {
+  port ??= await freePort();
   const user = process.getuid?.() === 0 ? ['-u', 'root'] : [];
   const child: ChildProcess = spawn(
     'memcached',
