@@ -64,13 +64,13 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   const metrics = new Metrics(version);
   const servers = new MemcachedServers(config.memcached);
   const markers = new MarkersAction(servers.all, config.markers, now, {
-    written: (t) => metrics.invalidations.inc({ kind: t.kind, action: 'markers' }),
+    applied: (t) => metrics.invalidations.inc({ kind: t.kind, action: 'markers' }),
     failed: (_t, server) => metrics.writeFailures.inc({ server, action: 'markers' }),
   });
   const runners: InvalidationRunner[] = [coalesced(markers, config, logger)];
   if (config.keystoneRegions.enabled) {
     const regions = new KeystoneRegionsAction(servers.all, config.keystoneRegions, {
-      reset: (region) => metrics.regionResets.inc({ region }),
+      applied: (region) => metrics.regionResets.inc({ region }),
       failed: (_region, server) => metrics.writeFailures.inc({ server, action: 'keystoneRegions' }),
     });
     runners.push(coalesced(regions, config, logger));

@@ -1,17 +1,14 @@
 import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 import { type RegionSelection, regionKey, regionsFor } from '../core/keystone-regions.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
-import { onEveryServer, throwIfFailed } from './every-server.ts';
+import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
 
 export interface KeystoneRegionsSettings extends RegionSelection {
   readonly repeatAfterMs: number;
 }
 
-export interface KeystoneRegionsObserver {
-  /** Every server has this region's id key deleted. */
-  reset(region: string): void;
-  failed(region: string, server: string, error: unknown): void;
-}
+/** `applied`: the region's id key is deleted on every server (the region is reset). */
+export type KeystoneRegionsObserver = EveryServerObserver<string>;
 
 /**
  * Resets Keystone's own caches in this region by deleting their dogpile region-id keys on every server.
@@ -48,18 +45,7 @@ export class KeystoneRegionsAction implements Action<string> {
   }
 
   async apply(batch: readonly string[]): Promise<void> {
-    const failures = await Promise.all(
-      batch.map(async (region) => {
-        const key = regionKey(region);
-        const failed = await onEveryServer(
-          this.#servers,
-          (server) => server.delete(key),
-          (server, error) => this.#observer.failed(region, server, error),
-        );
-        if (failed.length === 0) this.#observer.reset(region);
-        return failed;
-      }),
-    );
-    throwIfFailed(failures.flat(), 'region key deletion');
+    const remove = (server: MemcachedConnection, region: string) => server.delete(regionKey(region));
+    await applyOnEveryServer(this.#servers, batch, remove, this.#observer, 'region key deletion');
   }
 }

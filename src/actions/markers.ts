@@ -3,7 +3,7 @@ import { markerKey, markerTime } from '../core/marker.ts';
 import { type MarkerMode, withMode } from '../core/rules.ts';
 import { type Target, targetName } from '../core/targets.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
-import { onEveryServer, throwIfFailed } from './every-server.ts';
+import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
 import { writeMarker } from './write-marker.ts';
 
 export interface MarkerSettings {
@@ -13,11 +13,8 @@ export interface MarkerSettings {
   readonly mode: MarkerMode;
 }
 
-export interface MarkerObserver {
-  /** Every server holds the marker for this target. */
-  written(target: Target): void;
-  failed(target: Target, server: string, error: unknown): void;
-}
+/** `applied`: every server holds the marker for this target. */
+export type MarkerObserver = EveryServerObserver<Target>;
 
 /** Writes invalidation markers (docs/protocol.md) to every server; one lane per marker key. */
 export class MarkersAction implements Action<Target> {
@@ -56,18 +53,8 @@ export class MarkersAction implements Action<Target> {
   async apply(batch: readonly Target[]): Promise<void> {
     // The clock is read when the write starts, so the marker is later than every event in the batch.
     const valueMs = markerTime(this.#now(), this.#settings.clockSkewMarginMs);
-    const failures = await Promise.all(
-      batch.map(async (target) => {
-        const key = this.laneOf(target);
-        const failed = await onEveryServer(
-          this.#servers,
-          (server) => writeMarker(server, key, valueMs, this.#settings.ttlSeconds),
-          (server, error) => this.#observer.failed(target, server, error),
-        );
-        if (failed.length === 0) this.#observer.written(target);
-        return failed;
-      }),
-    );
-    throwIfFailed(failures.flat(), 'marker write');
+    const write = (server: MemcachedConnection, target: Target) =>
+      writeMarker(server, this.laneOf(target), valueMs, this.#settings.ttlSeconds);
+    await applyOnEveryServer(this.#servers, batch, write, this.#observer, 'marker write');
   }
 }

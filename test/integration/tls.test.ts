@@ -100,7 +100,7 @@ describe('TLS to memcached and to the broker', () => {
       NO_PURGE_OBSERVER,
     );
     await purge.apply([target('user', user)], new AbortController().signal);
-    const regions = new KeystoneRegionsAction([c], REGION_SETTINGS, { reset: () => {}, failed: () => {} });
+    const regions = new KeystoneRegionsAction([c], REGION_SETTINGS, { applied: () => {}, failed: () => {} });
     await regions.apply(['tokens']);
     const left = await c.gets([`tokens/${user}`, `tokens/${other}`, tokensRegion]);
     expect([...left.keys()]).toEqual([`tokens/${other}`]);
