@@ -50,15 +50,17 @@ export class Processor {
     }
     const { notification: n, invalidation } = decision;
     const { targets } = invalidation;
-    const log = this.#d.logger.child({
+    const { logger } = this.#d;
+    // Fields rather than a child logger: most messages (failed logins) log nothing at info.
+    const context = {
       messageId: n.messageId,
       eventType: n.eventType,
       envelope: n.envelopeVersion,
       redelivered: delivery.redelivered,
-    });
+    };
     if (targets.length === 0) {
       metrics.outcomes.inc({ outcome: 'ignored' });
-      log.debug('no invalidation for this event');
+      logger.debug(context, 'no invalidation for this event');
       this.#remember(n.messageId);
       delivery.ack();
       return;
@@ -67,7 +69,7 @@ export class Processor {
       await Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
     } catch (error) {
       if (error instanceof CoalescerStopped) {
-        log.info('stopping before the invalidation was written; the broker will redeliver it');
+        logger.info(context, 'stopping before the invalidation was written; the broker will redeliver it');
         return;
       }
       throw error;
@@ -76,7 +78,7 @@ export class Processor {
     delivery.ack();
     metrics.outcomes.inc({ outcome: 'applied' });
     if (n.timestamp !== null) metrics.lag.observe(Math.max(0, this.#d.now() - n.timestamp) / 1000);
-    log.info({ targets: targets.map((t) => t.kind) }, 'invalidation written');
+    logger.info({ ...context, targets: targets.map((t) => t.kind) }, 'invalidation written');
   };
 
   /**
