@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { harvestMarkers } from './actions/harvest-markers.ts';
 import { KeystoneRegionsAction } from './actions/keystone-regions.ts';
 import { MarkersAction } from './actions/markers.ts';
 import { MiddlewarePurgeAction } from './actions/middleware-purge.ts';
+import { ServerRecovery } from './actions/server-recovery.ts';
 import { Amqp091Source } from './adapters/amqp091/source.ts';
 import { startHttpServer } from './adapters/http/server.ts';
 import { MemcachedServers } from './adapters/memcached/servers.ts';
@@ -12,6 +15,7 @@ import { Metrics } from './observability/metrics.ts';
 import { Coalescer, type InvalidationRunner } from './pipeline/coalescer.ts';
 import { Processor } from './pipeline/processor.ts';
 import type { Action } from './ports/action.ts';
+import type { Replayable } from './ports/replayable.ts';
 
 export interface Daemon {
   readonly httpAddress: AddressInfo;
@@ -19,7 +23,8 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-const PROBE_INTERVAL_MS = 5_000;
+/** Long enough to outlive any probe stall; short enough that a dead replica's sentinel goes away. */
+const SENTINEL_TTL_SECONDS = 600;
 
 /** An action behind its coalescer, retrying failed writes with the memcached backoff. */
 function coalesced<Item>(action: Action<Item>, config: Config, logger: Logger): Coalescer<Item> {
@@ -58,6 +63,47 @@ function purgeAction(servers: MemcachedServers, config: Config, metrics: Metrics
   });
 }
 
+function serverRecovery(
+  servers: MemcachedServers,
+  replayables: readonly Replayable[],
+  markers: MarkersAction,
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+): ServerRecovery {
+  const log = logger.child({ component: 'recovery' });
+  const settings = {
+    sentinelKey: `${config.markers.prefix}:alive:${randomUUID()}`,
+    sentinelTtlSeconds: SENTINEL_TTL_SECONDS,
+    reassertEveryMs: config.markers.reassertIntervalSeconds * 1000,
+  };
+  return new ServerRecovery(servers.all, replayables, markers, settings, {
+    wiped: (server) => {
+      metrics.wipes.inc({ server });
+      log.warn(
+        { server },
+        'memcached server lost its data (restart, flush or eviction); re-asserting markers',
+      );
+    },
+    replayed: (server, action, items) => {
+      metrics.replays.inc({ action, outcome: 'done' });
+      if (action !== 'markers') log.info({ server, action, items }, 'replayed what the server missed');
+    },
+    replayFailed: (server, action, error) => {
+      metrics.replays.inc({ action, outcome: 'failed' });
+      log.warn(
+        { server, action, error: (error as Error).message },
+        'replay failed; retrying at the next probe',
+      );
+    },
+    readBack: (server, found) => {
+      if (typeof found === 'number') log.info({ server, markers: found }, 'read back live markers');
+      else
+        log.warn({ server, error: found.message }, 'cannot read back markers (metadump); none re-asserted');
+    },
+  });
+}
+
 /** Builds the pipeline from the config and starts it. Wiring only: behaviour lives in the parts. */
 export async function startDaemon(config: Config, logger: Logger, version: string): Promise<Daemon> {
   const now = () => Date.now();
@@ -68,16 +114,21 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     failed: (_t, server) => metrics.writeFailures.inc({ server, action: 'markers' }),
   });
   const runners: InvalidationRunner[] = [coalesced(markers, config, logger)];
+  const replayables: Replayable[] = [markers];
   if (config.keystoneRegions.enabled) {
     const regions = new KeystoneRegionsAction(servers.all, config.keystoneRegions, {
       applied: (region) => metrics.regionResets.inc({ region }),
       failed: (_region, server) => metrics.writeFailures.inc({ server, action: 'keystoneRegions' }),
     });
     runners.push(coalesced(regions, config, logger));
+    replayables.push(regions);
   }
   if (config.middlewarePurge.enabled) {
-    runners.push(coalesced(purgeAction(servers, config, metrics, logger), config, logger));
+    const purge = purgeAction(servers, config, metrics, logger);
+    runners.push(coalesced(purge, config, logger));
+    replayables.push(purge);
   }
+  const recovery = serverRecovery(servers, replayables, markers, config, metrics, logger);
   const processor = new Processor({
     runners,
     limits: { maxBodyBytes: config.processing.maxBodyBytes },
@@ -92,6 +143,10 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   metrics.observe(() => ({
     consuming: source.isConsuming(),
     servers: servers.all.map((s) => [s.name, s.up] as const),
+    replayPending: servers.all.flatMap((s) =>
+      replayables.map((a) => [s.name, a.name, a.pending(s.name)] as const),
+    ),
+    liveMarkers: markers.liveCount,
   }));
   // The HTTP port is the likeliest start-up failure (in use): bind it before any socket is opened, so a
   // failed start leaves nothing behind that would keep the process alive.
@@ -103,8 +158,17 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     },
     metrics.registry,
   );
-  await servers.startProbing(PROBE_INTERVAL_MS);
+  await servers.startProbing(config.memcached.probeIntervalMs, () => recovery.check());
   source.start(processor.handle, processor.fillGap);
+  const harvest = {
+    prefix: config.markers.prefix,
+    ttlSeconds: config.markers.ttlSeconds,
+    metadump: config.middlewarePurge.metadump,
+    limits: { timeoutMs: config.middlewarePurge.scanTimeoutMs, idleMs: config.middlewarePurge.scanIdleMs },
+  };
+  void recovery.readBack((server, signal) =>
+    harvestMarkers(server, servers.socketOptions, harvest, markers.remember.bind(markers), now(), signal),
+  );
   logger.info(
     { pool: config.amqp.pool, servers: servers.all.map((s) => s.name), http: http.address.port },
     'keystone-cache-invalidator started',
@@ -116,6 +180,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
       stopping = true;
       await source.stop(config.shutdown.graceMs);
       for (const runner of runners) runner.stop();
+      recovery.stop();
       servers.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       logger.info('stopped');

@@ -1,40 +1,67 @@
 import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 
 export interface EveryServerObserver<Item> {
-  /** Every server has the item applied. */
+  /** At least one server has the item; every server that missed it has it in its backlog. */
   applied(item: Item): void;
   failed(item: Item, server: string, error: unknown): void;
 }
 
+/** Called with each server that missed items of a batch, so they are replayed when it is back. */
+export type MissedHandler<Item> = (server: string, items: readonly Item[]) => void;
+
 /**
- * Applies each item of a batch on every server at once. Each miss is reported with its server; the
- * promise rejects when any server missed any item, so the coalescer retries the batch (re-applying an
- * item is harmless: every operation here is idempotent).
+ * Applies each item of a batch on every server at once. A server the last probe or request found down
+ * is not waited on: it misses the batch outright. Misses go to `missed` (the server's replay backlog);
+ * the promise rejects only when some item reached no server at all, so the coalescer retries the batch
+ * (re-applying an item is harmless: every operation here is idempotent).
  */
 export async function applyOnEveryServer<Item>(
   servers: readonly MemcachedConnection[],
   batch: readonly Item[],
   operation: (server: MemcachedConnection, item: Item) => Promise<unknown>,
   observer: EveryServerObserver<Item>,
+  missed: MissedHandler<Item>,
   what: string,
 ): Promise<void> {
+  const { reachable, down } = splitByState(servers);
+  for (const server of down) missed(server.name, batch);
+  const missedBy = new Map<MemcachedConnection, Item[]>();
   const failures = await Promise.all(
     batch.map(async (item) => {
-      const results = await Promise.allSettled(servers.map((server) => operation(server, item)));
+      const results = await Promise.allSettled(reachable.map((server) => operation(server, item)));
       const failed = results.flatMap((r, i) => {
         if (r.status === 'fulfilled') return [];
-        observer.failed(item, (servers[i] as MemcachedConnection).name, r.reason);
+        const server = reachable[i] as MemcachedConnection;
+        observer.failed(item, server.name, r.reason);
+        missedBy.set(server, [...(missedBy.get(server) ?? []), item]);
         return [r.reason];
       });
-      if (failed.length === 0) observer.applied(item);
+      if (failed.length < reachable.length) {
+        observer.applied(item);
+        return [];
+      }
       return failed;
     }),
   );
+  for (const [server, items] of missedBy) missed(server.name, items);
   throwIfFailed(failures.flat(), what);
 }
 
-/** Fails a batch when any server missed any of it; the coalescer then retries the batch. */
+/**
+ * The servers worth waiting on, and those to skip: a server known down would hold every batch for its
+ * timeout. When every server is down each is tried, so a recovered server is found by the retry.
+ */
+export function splitByState(servers: readonly MemcachedConnection[]): {
+  reachable: readonly MemcachedConnection[];
+  down: readonly MemcachedConnection[];
+} {
+  const up = servers.filter((s) => s.up);
+  if (up.length === 0) return { reachable: servers, down: [] };
+  return { reachable: up, down: servers.filter((s) => !s.up) };
+}
+
+/** Fails a batch when some item reached no server; the coalescer then retries the batch. */
 export function throwIfFailed(failures: readonly unknown[], what: string): void {
   if (failures.length > 0)
-    throw new AggregateError(failures, `${what} failed on ${failures.length} server(s); retrying`);
+    throw new AggregateError(failures, `${what} reached no server (${failures.length} failure(s)); retrying`);
 }

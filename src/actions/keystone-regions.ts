@@ -1,25 +1,33 @@
 import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 import { type RegionSelection, regionKey, regionsFor } from '../core/keystone-regions.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
+import type { Replayable } from '../ports/replayable.ts';
 import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
+import { ServerBacklog } from './server-backlog.ts';
 
 export interface KeystoneRegionsSettings extends RegionSelection {
   readonly repeatAfterMs: number;
 }
 
-/** `applied`: the region's id key is deleted on every server (the region is reset). */
+/** `applied`: the region's id key is deleted on a server and every other server will have it deleted. */
 export type KeystoneRegionsObserver = EveryServerObserver<string>;
 
 /**
  * Resets Keystone's own caches in this region by deleting their dogpile region-id keys on every server.
  * Delete, never write: the value is a Python pickle whose format depends on the dogpile version.
  */
-export class KeystoneRegionsAction implements Action<string> {
+export class KeystoneRegionsAction implements Action<string>, Replayable {
   readonly name = 'keystoneRegions';
   readonly repeatAfterMs: number;
   readonly #servers: readonly MemcachedConnection[];
   readonly #settings: KeystoneRegionsSettings;
   readonly #observer: KeystoneRegionsObserver;
+  // Regions are few (the configured list), so the backlog needs no bound.
+  readonly #missed = new ServerBacklog<string>(
+    (region) => region,
+    Number.POSITIVE_INFINITY,
+    () => [],
+  );
 
   constructor(
     servers: readonly MemcachedConnection[],
@@ -45,7 +53,27 @@ export class KeystoneRegionsAction implements Action<string> {
   }
 
   async apply(batch: readonly string[]): Promise<void> {
-    const remove = (server: MemcachedConnection, region: string) => server.delete(regionKey(region));
-    await applyOnEveryServer(this.#servers, batch, remove, this.#observer, 'region key deletion');
+    const missed = (server: string, regions: readonly string[]) => this.#missed.add(server, regions);
+    await applyOnEveryServer(this.#servers, batch, remove, this.#observer, missed, 'region key deletion');
   }
+
+  pending(server: string): number {
+    return this.#missed.pending(server);
+  }
+
+  async replay(name: string): Promise<void> {
+    const server = this.#servers.find((s) => s.name === name);
+    const regions = this.#missed.take(name);
+    if (server === undefined || regions.length === 0) return;
+    try {
+      await Promise.all(regions.map((region) => remove(server, region)));
+    } catch (error) {
+      this.#missed.add(name, regions);
+      throw error;
+    }
+  }
+}
+
+function remove(server: MemcachedConnection, region: string): Promise<unknown> {
+  return server.delete(regionKey(region));
 }

@@ -1,8 +1,10 @@
 import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
+import { LiveMarkers } from '../core/live-markers.ts';
 import { markerKey, markerTime } from '../core/marker.ts';
 import { type MarkerMode, withMode } from '../core/rules.ts';
-import { type Target, targetName } from '../core/targets.ts';
+import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
+import type { Replayable } from '../ports/replayable.ts';
 import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
 import { writeMarker } from './write-marker.ts';
 
@@ -11,13 +13,22 @@ export interface MarkerSettings {
   readonly ttlSeconds: number;
   readonly clockSkewMarginMs: number;
   readonly mode: MarkerMode;
+  /** How many live markers are remembered for re-assertion before the oldest fold into the global one. */
+  readonly liveLimit: number;
 }
 
-/** `applied`: every server holds the marker for this target. */
+/** `applied`: a server holds the marker and every other server will be given it. */
 export type MarkerObserver = EveryServerObserver<Target>;
 
-/** Writes invalidation markers (docs/protocol.md) to every server; one lane per marker key. */
-export class MarkersAction implements Action<Target> {
+/** Re-asserting writes in flight at once on one connection (memcached pipelines them). */
+const REASSERT_CHUNK = 256;
+
+/**
+ * Writes invalidation markers (docs/protocol.md) to every server; one lane per marker key. Remembers
+ * every marker until it expires, so a server that missed writes, lost its data or evicted a marker is
+ * given the live markers again (re-asserted): writes are monotonic, so re-asserting is always safe.
+ */
+export class MarkersAction implements Action<Target>, Replayable {
   readonly name = 'markers';
   // No second pass: the clock-skew margin already dates the marker after Keystone's commit.
   readonly repeatAfterMs = 0;
@@ -25,6 +36,9 @@ export class MarkersAction implements Action<Target> {
   readonly #settings: MarkerSettings;
   readonly #now: () => number;
   readonly #observer: MarkerObserver;
+  readonly #live: LiveMarkers;
+  /** Servers that are owed every live marker. */
+  readonly #owed = new Set<string>();
 
   constructor(
     servers: readonly MemcachedConnection[],
@@ -36,6 +50,7 @@ export class MarkersAction implements Action<Target> {
     this.#settings = settings;
     this.#now = now;
     this.#observer = observer;
+    this.#live = new LiveMarkers(settings.liveLimit, markerKey(settings.prefix, GLOBAL));
   }
 
   plan(invalidation: Invalidation): readonly Target[] {
@@ -52,9 +67,52 @@ export class MarkersAction implements Action<Target> {
 
   async apply(batch: readonly Target[]): Promise<void> {
     // The clock is read when the write starts, so the marker is later than every event in the batch.
-    const valueMs = markerTime(this.#now(), this.#settings.clockSkewMarginMs);
+    const nowMs = this.#now();
+    const valueMs = markerTime(nowMs, this.#settings.clockSkewMarginMs);
+    const expiresAtMs = nowMs + this.#settings.ttlSeconds * 1000;
+    for (const target of batch) this.#live.record(this.laneOf(target), valueMs, expiresAtMs);
     const write = (server: MemcachedConnection, target: Target) =>
       writeMarker(server, this.laneOf(target), valueMs, this.#settings.ttlSeconds);
-    await applyOnEveryServer(this.#servers, batch, write, this.#observer, 'marker write');
+    const owe = (server: string) => this.#owed.add(server);
+    await applyOnEveryServer(this.#servers, batch, write, this.#observer, owe, 'marker write');
+  }
+
+  /** `server` may have lost markers (it restarted, was flushed, or evicts): give it every live one. */
+  owe(server: string): void {
+    this.#owed.add(server);
+  }
+
+  /** Remember a marker found on a server (after a restart of this daemon), to re-assert it everywhere. */
+  remember(key: string, valueMs: number, expiresAtMs: number): void {
+    this.#live.record(key, valueMs, expiresAtMs);
+  }
+
+  get liveCount(): number {
+    return this.#live.size;
+  }
+
+  pending(server: string): number {
+    return this.#owed.has(server) ? this.#live.size : 0;
+  }
+
+  async replay(name: string, signal: AbortSignal): Promise<void> {
+    const server = this.#servers.find((s) => s.name === name);
+    if (server === undefined || !this.#owed.delete(name)) return;
+    try {
+      const live = this.#live.live(this.#now());
+      for (let i = 0; i < live.length; i += REASSERT_CHUNK) {
+        signal.throwIfAborted();
+        const chunk = live.slice(i, i + REASSERT_CHUNK);
+        await Promise.all(
+          chunk.map((m) => {
+            const ttlSeconds = Math.max(1, Math.ceil((m.expiresAtMs - this.#now()) / 1000));
+            return writeMarker(server, m.key, m.valueMs, ttlSeconds);
+          }),
+        );
+      }
+    } catch (error) {
+      this.#owed.add(name);
+      throw error;
+    }
   }
 }

@@ -8,10 +8,12 @@ import {
 } from '../adapters/memcached/metadump.ts';
 import type { SocketOptions } from '../adapters/memcached/socket.ts';
 import { readCachedToken } from '../core/cached-validation.ts';
-import { type Target, targetName } from '../core/targets.ts';
+import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import { isAffected, tokenSubjects } from '../core/token-subjects.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
-import { throwIfFailed } from './every-server.ts';
+import type { Replayable } from '../ports/replayable.ts';
+import { splitByState, throwIfFailed } from './every-server.ts';
+import { ServerBacklog } from './server-backlog.ts';
 
 export interface MiddlewarePurgeSettings {
   readonly keyPrefix: string;
@@ -37,6 +39,8 @@ const SCAN_LANE = 'scan';
 /** A gets batch stops growing past this many bytes of values, whatever batchSize says. */
 const BATCH_BYTES = 4 * 2 ** 20;
 const PRINTABLE_KEY = /^[\x21-\x7e]{1,250}$/;
+/** Targets one unreachable server may accumulate before its replay becomes a purge of everything. */
+const BACKLOG_LIMIT = 10_000;
 
 /**
  * Deletes keystonemiddleware's cached validations (`tokens/…`) that an invalidation applies to, on every
@@ -44,7 +48,7 @@ const PRINTABLE_KEY = /^[\x21-\x7e]{1,250}$/;
  * answers 500 for a cached value it cannot parse. All targets share one lane, so at most one scan runs
  * and every event arriving during it is served by the next.
  */
-export class MiddlewarePurgeAction implements Action<Target> {
+export class MiddlewarePurgeAction implements Action<Target>, Replayable {
   readonly name = 'middlewarePurge';
   readonly repeatAfterMs: number;
   readonly #servers: readonly MemcachedConnection[];
@@ -53,6 +57,7 @@ export class MiddlewarePurgeAction implements Action<Target> {
   readonly #observer: PurgeObserver;
   readonly #modes = new Map<string, MetadumpMode>();
   readonly #limits: { timeoutMs: number; idleMs: number };
+  readonly #missed = new ServerBacklog<Target>(targetName, BACKLOG_LIMIT, () => [GLOBAL]);
 
   constructor(
     servers: readonly MemcachedConnection[],
@@ -81,22 +86,50 @@ export class MiddlewarePurgeAction implements Action<Target> {
   }
 
   async apply(batch: readonly Target[], signal: AbortSignal): Promise<void> {
+    const targets = this.#purgeable(batch);
+    if (targets.size === 0) return;
+    const { reachable, down } = splitByState(this.#servers);
+    for (const server of down) this.#missed.add(server.name, batch);
+    const results = await Promise.allSettled(reachable.map((server) => this.#purge(server, targets, signal)));
+    const failures = results.flatMap((r, i) => {
+      if (r.status === 'fulfilled') return [];
+      const server = (reachable[i] as MemcachedConnection).name;
+      this.#missed.add(server, batch);
+      return [this.#failure(server, r.reason)];
+    });
+    // Servers that missed the purge replay it when they are back; only a purge that reached none fails.
+    if (failures.length === reachable.length) throwIfFailed(failures, 'middleware purge');
+  }
+
+  pending(server: string): number {
+    return this.#missed.pending(server);
+  }
+
+  async replay(name: string, signal: AbortSignal): Promise<void> {
+    const server = this.#servers.find((s) => s.name === name);
+    const missed = this.#missed.take(name);
+    const targets = this.#purgeable(missed);
+    if (server === undefined || targets.size === 0) return;
+    try {
+      await this.#purge(server, targets, signal);
+    } catch (error) {
+      this.#missed.add(name, missed);
+      throw this.#failure(name, error);
+    }
+  }
+
+  #purgeable(batch: readonly Target[]): Set<string> {
     const targets = new Set(batch.map(targetName));
     // Without deleteAllOnGlobal a global invalidation leaves auth_token's cache alone: purging everything
     // makes every service in the region re-validate every token across the WAN.
     if (!this.#settings.deleteAllOnGlobal) targets.delete('global');
-    if (targets.size === 0) return;
-    const results = await Promise.allSettled(
-      this.#servers.map((server) => this.#purge(server, targets, signal)),
-    );
-    const failures = results.flatMap((r, i) => {
-      if (r.status === 'fulfilled') return [];
-      const server = (this.#servers[i] as MemcachedConnection).name;
-      this.#observer.failed(server, r.reason);
-      const message = (r.reason as Error).message;
-      return [message.startsWith('memcached ') ? r.reason : new Error(`memcached ${server}: ${message}`)];
-    });
-    throwIfFailed(failures, 'middleware purge');
+    return targets;
+  }
+
+  #failure(server: string, error: unknown): unknown {
+    this.#observer.failed(server, error);
+    const message = (error as Error).message;
+    return message.startsWith('memcached ') ? error : new Error(`memcached ${server}: ${message}`);
   }
 
   async #purge(

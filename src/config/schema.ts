@@ -74,6 +74,8 @@ const memcached = z.strictObject({
   servers: z.array(z.string().min(1)).min(1),
   connectTimeoutMs: z.int().min(10).default(2_000),
   requestTimeoutMs: z.int().min(10).default(1_000),
+  /** How often each server is probed: it finds servers that are back, and replays what they missed. */
+  probeIntervalMs: z.int().min(100).max(600_000).default(5_000),
   /** Backoff between attempts to write an invalidation that a server refused or missed. */
   retry: backoff(100, 5_000),
   tls: memcachedTls,
@@ -90,6 +92,10 @@ const markers = z
     clockSkewMarginMs: z.int().min(0).max(600_000).default(2_000),
     /** `global` maps every invalidating event to the global marker (Keystone's own behaviour). */
     mode: z.enum(['targeted', 'global']).default('targeted'),
+    /** Live markers remembered for re-assertion; past it the oldest fold into the global marker. */
+    liveLimit: z.int().min(1).max(10_000_000).default(100_000),
+    /** Every live marker is written again on every server this often, against eviction (0: never). */
+    reassertIntervalSeconds: z.int().min(0).max(86_400).default(60),
   })
   .prefault({});
 

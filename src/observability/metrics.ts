@@ -41,6 +41,9 @@ export function eventTypeLabel(eventType: string): string {
 export interface LiveState {
   readonly consuming: boolean;
   readonly servers: ReadonlyArray<readonly [name: string, up: boolean]>;
+  /** Items each server still has to be given, per action. */
+  readonly replayPending: ReadonlyArray<readonly [server: string, action: string, items: number]>;
+  readonly liveMarkers: number;
 }
 
 /** Every metric the daemon exports, on a registry of its own (prom-client's global one is shared). */
@@ -61,6 +64,8 @@ export class Metrics {
   readonly brokerConnected: Gauge;
   readonly memcachedUp: Gauge<'server'>;
   readonly lag: Histogram;
+  readonly replays: Counter<'action' | 'outcome'>;
+  readonly wipes: Counter<'server'>;
 
   constructor(version: string) {
     const registers = [this.registry];
@@ -152,6 +157,37 @@ export class Metrics {
       help: 'Time from the notification timestamp (publisher clock) to its invalidation being written.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
+    });
+    this.replays = new Counter({
+      name: 'kci_replays_total',
+      help: 'Replays to a memcached server of what it missed (or, for markers, every live marker), by action and outcome.',
+      labelNames: ['action', 'outcome'],
+      registers,
+    });
+    this.wipes = new Counter({
+      name: 'kci_memcached_wipes_total',
+      help: "Times a server was found without the daemon's sentinel (restarted, flushed, evicting): live markers re-asserted.",
+      labelNames: ['server'],
+      registers,
+    });
+    new Gauge({
+      name: 'kci_replay_pending_items',
+      help: 'Items a memcached server missed and is still to be given, by server and action.',
+      labelNames: ['server', 'action'],
+      registers,
+      collect() {
+        for (const [server, action, items] of metrics.#state?.().replayPending ?? [])
+          this.set({ server, action }, items);
+      },
+    });
+    new Gauge({
+      name: 'kci_live_markers',
+      help: 'Markers written within their TTL, remembered for re-assertion.',
+      registers,
+      collect() {
+        const state = metrics.#state?.();
+        if (state) this.set(state.liveMarkers);
+      },
     });
     new Gauge({
       name: 'kci_build_info',

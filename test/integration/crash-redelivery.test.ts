@@ -15,17 +15,18 @@ describe('a daemon killed between delivery and write', () => {
 
   it('loses nothing: the redelivered message is applied by the next daemon', async () => {
     await flushAll();
-    const blackhole = await startBlackhole();
+    const holes = [await startBlackhole(), await startBlackhole()];
     const user = randomBytes(16).toString('hex');
     const key = `kci:v1:user:${user}`;
 
-    // First daemon: one real server and one that never answers, so the write cannot complete. The queue
-    // exists already: no gap to fill (a global marker the silent server could never take) before consuming.
+    // First daemon: two servers that never answer, so the write cannot complete anywhere (one live server
+    // would take it and the message would be acknowledged). The queue exists already: no gap to fill
+    // (a global marker the silent servers could never take) before consuming.
     await createPoolQueue(broker(), POOL);
     const first = runCli([
       'run',
       '--config',
-      writeConfig(testConfigYaml(POOL, { servers: [SERVERS[0], blackhole.address] })),
+      writeConfig(testConfigYaml(POOL, { servers: holes.map((h) => h.address) })),
     ]);
     try {
       await first.waitForLog(/"msg":"consuming"/);
@@ -35,9 +36,8 @@ describe('a daemon killed between delivery and write', () => {
       first.child.kill('SIGKILL');
     }
     expect(await first.exited).toBeNull();
-    await blackhole.close();
+    for (const hole of holes) await hole.close();
 
-    // Whatever the first daemon managed to write is gone; only a redelivery can bring it back.
     await flushAll();
     await waitFor('the unacked message back on the queue', async () =>
       (await broker().depth(POOL)) === 1 ? true : undefined,

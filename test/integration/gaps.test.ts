@@ -55,8 +55,9 @@ describe('gaps: notifications that may never have reached the pool queue', () =>
 
   it('a stop while the gap cannot be written returns, and the gap is not lost: the next daemon fills it', async () => {
     await broker().deleteQueues(POOL);
-    const hole = await startBlackhole();
-    const stuck = await startTestDaemon(testConfigYaml(POOL, { servers: [SERVERS[0], hole.address] }), {
+    // Both servers silent: with one live server the gap would be written (and the queue declared).
+    const holes = [await startBlackhole(), await startBlackhole()];
+    const stuck = await startTestDaemon(testConfigYaml(POOL, { servers: holes.map((h) => h.address) }), {
       waitReady: false,
     });
     try {
@@ -65,7 +66,7 @@ describe('gaps: notifications that may never have reached the pool queue', () =>
       );
     } finally {
       await stuck.stop();
-      await hole.close();
+      for (const hole of holes) await hole.close();
     }
     // The queue is declared only once the gap is filled, so it is still missing: the gap is seen again.
     await flushAll();

@@ -33,8 +33,8 @@ describe('listing keys with lru_crawler metadump', () => {
     const listing = await listKeys(server, socket, 'hash', 'tokens/', limits);
     expect(listing).toEqual({
       keys: [
-        { key: 'tokens/a', size: 70 },
-        { key: 'tokens/b', size: 70 },
+        { key: 'tokens/a', size: 70, exp: -1 },
+        { key: 'tokens/b', size: 70, exp: -1 },
       ],
       complete: true,
     });
@@ -48,7 +48,7 @@ describe('listing keys with lru_crawler metadump', () => {
   it('with all (servers before 1.6.9), silence ends the listing, marked incomplete', async () => {
     const server = await scripted([`${line('tokens/a')}`]);
     expect(await listKeys(server, socket, 'all', 'tokens/', limits)).toEqual({
-      keys: [{ key: 'tokens/a', size: 70 }],
+      keys: [{ key: 'tokens/a', size: 70, exp: -1 }],
       complete: false,
     });
   });

@@ -141,13 +141,15 @@ describe('stopping while a purge scan hangs', () => {
   const broker = useBroker('kci-test-purge-stop');
 
   it('ends the scan instead of waiting out scanTimeoutMs', async () => {
-    const hole = await startBlackhole();
+    // Both servers silent: a server known down is skipped (it replays later), so a scan only waits on a
+    // silent server when no server answers.
+    const holes = [await startBlackhole(), await startBlackhole()];
     await createPoolQueue(broker(), 'kci-test-purge-stop');
     // metadump pinned: no version probe first, so the scan itself is what waits on the silent server.
     const extra =
       'middlewarePurge: { enabled: true, repeatAfterMs: 0, scanTimeoutMs: 60000, metadump: hash }\n';
     const d = await startTestDaemon(
-      testConfigYaml('kci-test-purge-stop', { servers: [SERVERS[0], hole.address], extra }),
+      testConfigYaml('kci-test-purge-stop', { servers: holes.map((h) => h.address), extra }),
       {
         waitReady: false,
       },
@@ -157,17 +159,18 @@ describe('stopping while a purge scan hangs', () => {
         d.logLines.some((l) => l.includes('"msg":"consuming"')) ? true : undefined,
       );
       await broker().publish(osloV2Body('identity.user.updated', { resource_info: hex() }));
-      await waitFor('the purge stuck on the silent server', async () =>
-        d.logLines.some((l) => l.includes('retrying')) ? true : undefined,
+      // Each server holds the daemon's connection and, once the scan waits on it, the scan's own socket.
+      await waitFor('the purge stuck on the silent servers', async () =>
+        holes.every((h) => h.openConnections() >= 2) ? true : undefined,
       );
       await d.stop();
       // Nothing of the daemon may stay connected (and keep the process alive) after stop: not the
       // marker connection, and not the scan's own socket, which would otherwise wait out 60 s.
-      await waitFor('every connection to the silent server closed', async () =>
-        hole.openConnections() === 0 ? true : undefined,
+      await waitFor('every connection to the silent servers closed', async () =>
+        holes.every((h) => h.openConnections() === 0) ? true : undefined,
       );
     } finally {
-      await hole.close();
+      for (const hole of holes) await hole.close();
     }
   });
 });

@@ -43,7 +43,14 @@ describe('configuration', () => {
       { host: 'fd00::3', port: 11211 },
       { host: 'mc-4', port: 11211 },
     ]);
-    expect(c.markers).toEqual({ prefix: 'kci', ttlSeconds: 3600, clockSkewMarginMs: 2000, mode: 'targeted' });
+    expect(c.markers).toEqual({
+      prefix: 'kci',
+      ttlSeconds: 3600,
+      clockSkewMarginMs: 2000,
+      mode: 'targeted',
+      liveLimit: 100_000,
+      reassertIntervalSeconds: 60,
+    });
     expect(c.http).toEqual({ host: '0.0.0.0', port: 9464 });
   });
 

@@ -86,6 +86,13 @@ export class MemcachedConnection {
     return this.#request(Buffer.from(`delete ${key}\r\n`), statusReply(['DELETED', 'NOT_FOUND'] as const));
   }
 
+  /** Reset an item's expiry without reading it; NOT_FOUND tells the server no longer holds it. */
+  async touch(key: string, ttlSeconds: number): Promise<'TOUCHED' | 'NOT_FOUND'> {
+    checkKey(key);
+    const reply = statusReply(['TOUCHED', 'NOT_FOUND'] as const);
+    return this.#request(Buffer.from(`touch ${key} ${ttlSeconds}\r\n`), reply);
+  }
+
   version(): Promise<string> {
     return this.#request(Buffer.from('version\r\n'), versionReply());
   }

@@ -16,6 +16,8 @@ export interface ListedKey {
   readonly key: string;
   /** Item size in bytes, from `size=`; 0 when absent. */
   readonly size: number;
+  /** Expiry as Unix seconds, from `exp=`; -1 for never, null when absent. */
+  readonly exp: number | null;
 }
 
 export interface KeyListing {
@@ -125,12 +127,17 @@ async function listOnce(
   });
 }
 
-/** The decoded key and size of one metadump line (`key=tokens%2Fabc exp=… size=2029`), else null. */
+/** The decoded key, size and expiry of one metadump line (`key=tokens%2Fabc exp=… size=2029`), else null. */
 export function metadumpEntry(line: string): ListedKey | null {
   const m = /^key=(\S+)(?: |$)/.exec(line);
   if (!m) return null;
   try {
-    return { key: decodeURIComponent(m[1] as string), size: Number(/ size=(\d+)/.exec(line)?.[1] ?? 0) };
+    const exp = / exp=(-?\d+)/.exec(line)?.[1];
+    return {
+      key: decodeURIComponent(m[1] as string),
+      size: Number(/ size=(\d+)/.exec(line)?.[1] ?? 0),
+      exp: exp === undefined ? null : Number(exp),
+    };
   } catch {
     return null;
   }

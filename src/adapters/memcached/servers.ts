@@ -28,9 +28,12 @@ export class MemcachedServers {
     return this.all.some((c) => c.up);
   }
 
-  /** Probe every server now and then every `intervalMs`. */
-  startProbing(intervalMs: number): Promise<void> {
-    const probe = () => Promise.allSettled(this.all.map((c) => c.version())).then(() => undefined);
+  /** Probe every server now and then every `intervalMs`; `afterProbe` runs once each probe has answered. */
+  startProbing(intervalMs: number, afterProbe: () => Promise<void> = async () => {}): Promise<void> {
+    const probe = () =>
+      Promise.allSettled(this.all.map((c) => c.version()))
+        .then(afterProbe)
+        .catch(() => {});
     this.#probe = setInterval(probe, intervalMs);
     this.#probe.unref();
     return probe();

@@ -1,0 +1,38 @@
+/**
+ * Per server, the items it missed while it was unreachable, to replay when it is back. Items merge by
+ * key. Past `limit` items on one server the backlog collapses to `collapse()` (a global item), which
+ * covers everything it replaces.
+ */
+export class ServerBacklog<Item> {
+  readonly #keyOf: (item: Item) => string;
+  readonly #limit: number;
+  readonly #collapse: () => readonly Item[];
+  readonly #missed = new Map<string, Map<string, Item>>();
+
+  constructor(keyOf: (item: Item) => string, limit: number, collapse: () => readonly Item[]) {
+    this.#keyOf = keyOf;
+    this.#limit = limit;
+    this.#collapse = collapse;
+  }
+
+  add(server: string, items: Iterable<Item>): void {
+    const missed = this.#missed.get(server) ?? new Map<string, Item>();
+    this.#missed.set(server, missed);
+    for (const item of items) missed.set(this.#keyOf(item), item);
+    if (missed.size > this.#limit) {
+      missed.clear();
+      for (const item of this.#collapse()) missed.set(this.#keyOf(item), item);
+    }
+  }
+
+  /** Everything `server` missed, removed from the backlog: give it back with `add` if the replay fails. */
+  take(server: string): Item[] {
+    const missed = this.#missed.get(server);
+    this.#missed.delete(server);
+    return missed === undefined ? [] : [...missed.values()];
+  }
+
+  pending(server: string): number {
+    return this.#missed.get(server)?.size ?? 0;
+  }
+}

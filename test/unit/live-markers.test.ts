@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { ServerBacklog } from '../../src/actions/server-backlog.ts';
+import { LiveMarkers } from '../../src/core/live-markers.ts';
+
+describe('LiveMarkers: what a server that lost markers is given again', () => {
+  it('keeps the newest value and the latest expiry of each key', () => {
+    const live = new LiveMarkers(10, 'g');
+    live.record('u', 100, 1_000);
+    live.record('u', 50, 2_000);
+    live.record('p', 70, 500);
+    expect(live.live(0)).toEqual([
+      { key: 'u', valueMs: 100, expiresAtMs: 2_000 },
+      { key: 'p', valueMs: 70, expiresAtMs: 500 },
+    ]);
+  });
+
+  it('forgets markers once they expire', () => {
+    const live = new LiveMarkers(10, 'g');
+    live.record('a', 1, 100);
+    live.record('b', 1, 200);
+    expect(live.live(100).map((m) => m.key)).toEqual(['b']);
+    expect(live.size).toBe(1);
+  });
+
+  it('past its limit folds the oldest markers into the summary key, never losing a time', () => {
+    const live = new LiveMarkers(3, 'g');
+    live.record('a', 10, 100);
+    live.record('b', 30, 300);
+    live.record('c', 20, 200);
+    live.record('d', 5, 400);
+    // a folded into g; then g, b, c, d is four: b folds too.
+    const byKey = new Map(live.live(0).map((m) => [m.key, m]));
+    expect([...byKey.keys()].sort()).toEqual(['c', 'd', 'g']);
+    expect(byKey.get('g')).toEqual({ key: 'g', valueMs: 30, expiresAtMs: 300 });
+    expect(live.size).toBe(3);
+  });
+
+  it('a limit of one keeps just the summary', () => {
+    const live = new LiveMarkers(1, 'g');
+    live.record('a', 10, 100);
+    live.record('b', 5, 900);
+    expect(live.live(0)).toEqual([{ key: 'g', valueMs: 10, expiresAtMs: 900 }]);
+  });
+});
+
+describe('ServerBacklog: what an unreachable server missed', () => {
+  const backlog = () =>
+    new ServerBacklog<string>(
+      (s) => s,
+      3,
+      () => ['global'],
+    );
+
+  it('merges items per server and hands them over once', () => {
+    const b = backlog();
+    b.add('s1', ['a', 'b', 'a']);
+    b.add('s2', ['c']);
+    expect(b.pending('s1')).toBe(2);
+    expect(b.take('s1')).toEqual(['a', 'b']);
+    expect(b.take('s1')).toEqual([]);
+    expect(b.pending('s2')).toBe(1);
+  });
+
+  it('collapses to the global item past its limit', () => {
+    const b = backlog();
+    b.add('s1', ['a', 'b', 'c', 'd']);
+    expect(b.take('s1')).toEqual(['global']);
+  });
+});
