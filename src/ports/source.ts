@@ -18,9 +18,15 @@ export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
 
 /**
  * Why notifications may have been lost before they reached the source: the pool queue did not exist and
- * had to be created (first start, a non-durable queue lost with a broker restart, a deleted queue).
+ * had to be created (first start, a non-durable queue lost with a broker restart, a deleted queue), or
+ * the broker dropped messages from it (a length limit, a message TTL, a delivery limit).
  */
-export type GapReason = 'queue-created';
+export type GapReason =
+  | 'queue-created'
+  | 'dropped-maxlen'
+  | 'dropped-expired'
+  | 'dropped-delivery-limit'
+  | 'dropped-other';
 
 /**
  * Invalidates everything the gap may have hidden; resolves once that is written, rejects when `signal`

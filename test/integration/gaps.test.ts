@@ -3,6 +3,7 @@ import { startBlackhole } from '../support/blackhole.ts';
 import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { flushAll, get, SERVERS } from '../support/memcached-probe.ts';
+import { osloV2Body } from '../support/oslo-wire.ts';
 import { waitFor } from '../support/wait.ts';
 
 const POOL = 'kci-test-gaps';
@@ -76,6 +77,59 @@ describe('gaps: notifications that may never have reached the pool queue', () =>
       expect(await d.metric('kci_gaps_total', 'reason="queue-created"')).toBe(1);
     } finally {
       await d.stop();
+    }
+  });
+
+  it.each([
+    ['dropped-maxlen', 'x-max-length: 3'],
+    ['dropped-expired', 'x-message-ttl: 50'],
+  ])('messages the broker drops from the pool queue (%s) are seen as a gap', async (reason, limit) => {
+    const pool = `${POOL}-${reason}`;
+    const dlx = `${pool}.dlx`;
+    await broker().deleteQueues(pool, `${pool}.parked`, `${pool}.dropped`);
+    const amqp = [`queueArguments: { ${limit} }`, `deadLetterExchange: ${dlx}`];
+    const yaml = testConfigYaml(pool, { amqp });
+    // Declares the queue with its limit, and the drops queue; stopped, nothing consumes the pool queue.
+    const first = await startTestDaemon(yaml);
+    await first.stop();
+    await flushAll();
+    for (let i = 0; i < 8; i++) {
+      await broker().publish(osloV2Body('identity.user.updated', { resource_info: `u${i}` }), undefined);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const d = await startTestDaemon(yaml);
+    try {
+      await waitFor('the global marker', async () =>
+        (await globalMarkerOnEveryServer()) ? true : undefined,
+      );
+      expect(await d.metric('kci_gaps_total', `reason="${reason}"`)).toBeGreaterThan(0);
+      expect(await d.metric('kci_gaps_total', 'reason="queue-created"')).toBe(0);
+      await waitFor('the drops queue drained', async () =>
+        (await broker().depth(`${pool}.dropped`)) === 0 ? true : undefined,
+      );
+    } finally {
+      await d.stop();
+      await broker().deleteQueues(pool, `${pool}.parked`, `${pool}.dropped`);
+    }
+  });
+
+  it('a message this daemon parks is not a gap', async () => {
+    const pool = `${POOL}-parking`;
+    await broker().deleteQueues(pool, `${pool}.parked`, `${pool}.dropped`);
+    const d = await startTestDaemon(testConfigYaml(pool, { amqp: [`deadLetterExchange: ${pool}.dlx`] }));
+    try {
+      const gaps = await d.metric('kci_gaps_total');
+      await broker().publish(Buffer.from('not json'), undefined);
+      await waitFor('the parked message', async () =>
+        (await broker().depth(`${pool}.parked`)) === 1 ? true : undefined,
+      );
+      await waitFor('the drops queue drained', async () =>
+        (await broker().depth(`${pool}.dropped`)) === 0 ? true : undefined,
+      );
+      expect(await d.metric('kci_gaps_total')).toBe(gaps);
+    } finally {
+      await d.stop();
+      await broker().deleteQueues(pool, `${pool}.parked`, `${pool}.dropped`);
     }
   });
 });

@@ -14,7 +14,7 @@ export class BrokerSession {
   /** Resolves with the reason the session ended. */
   readonly ended: Promise<string> = this.#ended.promise;
   channel: Channel | null = null;
-  consumerTag: string | null = null;
+  readonly consumerTags: string[] = [];
   dead = false;
   /** Handlers of this session's deliveries that have not finished. */
   readonly inFlight = new Set<Promise<void>>();
@@ -46,7 +46,7 @@ export class BrokerSession {
       },
       { noAck: false },
     );
-    this.consumerTag = consumerTag;
+    this.consumerTags.push(consumerTag);
   }
 
   /** Settle on the channel that delivered, never on a dead one: tags belong to it, and the broker redelivers. */
@@ -59,8 +59,9 @@ export class BrokerSession {
    * partition the broker's cancel-ok may never come.
    */
   async cancel(timeoutMs: number): Promise<void> {
-    if (this.dead || this.channel === null || this.consumerTag === null) return;
-    await withTimeout(this.channel.cancel(this.consumerTag), timeoutMs);
+    const channel = this.channel;
+    if (this.dead || channel === null) return;
+    await withTimeout(Promise.all(this.consumerTags.map((tag) => channel.cancel(tag))), timeoutMs);
   }
 
   /**

@@ -7,8 +7,12 @@ import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { Delivery, DeliveryHandler, GapHandler, Source } from '../../ports/source.ts';
 import { backoffDelay, sleep } from '../../util/backoff.ts';
+import { droppedFrom } from './dead-letters.ts';
 import { BrokerSession } from './session.ts';
 import { brokerHint, declareTopology, queueExists, type TopologyOptions } from './topology.ts';
+
+/** Queue arguments under which the broker may drop messages. */
+const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', 'x-delivery-limit']);
 
 type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
 
@@ -39,6 +43,13 @@ export class Amqp091Source implements Source {
     this.#connectionName = `keystone-cache-invalidator:${region}:${process.pid}`;
     // Like oslo, start on a random host so replicas spread over a cluster.
     this.#hostIndex = Math.floor(Math.random() * config.transport.hosts.length);
+    const limited = Object.keys(config.queueArguments).filter((k) => LIMITS.has(k));
+    if (limited.length > 0 && config.deadLetterExchange === undefined) {
+      log.warn(
+        { queueArguments: limited },
+        'the pool queue may drop messages but has no amqp.deadLetterExchange: drops would go unnoticed',
+      );
+    }
     this.#topology = {
       exchange: config.exchange,
       topics: config.topics,
@@ -48,6 +59,7 @@ export class Amqp091Source implements Source {
       queueArguments: config.queueArguments,
       deadLetterExchange: config.deadLetterExchange,
       parkingQueue: config.parkingQueue ?? `${config.pool}.parked`,
+      dropsQueue: `${config.pool}.dropped`,
       prefetch: config.prefetch,
     };
   }
@@ -164,6 +176,11 @@ export class Amqp091Source implements Source {
       await declareTopology(await session.openChannel(), this.#topology);
       // With a backlog the broker delivers right after consume-ok: dispatch is ready before consuming.
       await session.consume(this.#topology.pool, (message) => this.#dispatch(session, message, handler));
+      if (this.#watchesDrops()) {
+        await session.consume(this.#topology.dropsQueue, (message) =>
+          this.#dispatchDrop(session, message, onGap),
+        );
+      }
       return session;
     } catch (error) {
       await session.finish('set-up failed');
@@ -182,6 +199,32 @@ export class Amqp091Source implements Source {
     const work = handler(delivery).catch((error: unknown) => {
       this.#log.error({ error: (error as Error).message }, 'unexpected failure handling a delivery');
     });
+    session.inFlight.add(work);
+    void work.finally(() => session.inFlight.delete(work));
+  }
+
+  #watchesDrops(): boolean {
+    return this.#topology.deadLetterExchange !== undefined && !this.#topology.passive;
+  }
+
+  /**
+   * A message the broker dead-lettered: one it dropped from the pool queue (length limit, TTL, delivery
+   * limit) is a notification we never applied, and which others it stands for is unknown: a gap. Our
+   * own parked messages come here too (the exchange is a fanout) and need nothing.
+   */
+  #dispatchDrop(session: BrokerSession, message: ConsumeMessage, onGap: GapHandler): void {
+    const reason = droppedFrom(this.#topology.pool, message.properties.headers ?? {});
+    const ack = () => session.settle((ch) => ch.ack(message));
+    if (reason === null) {
+      ack();
+      return;
+    }
+    this.#log.warn(
+      { pool: this.#topology.pool, reason },
+      'the broker dropped a notification from the pool queue: invalidating everything',
+    );
+    // Acked only once the gap is filled; a stop first leaves it to be redelivered.
+    const work = onGap(reason, this.#stopping.signal).then(ack, () => {});
     session.inFlight.add(work);
     void work.finally(() => session.inFlight.delete(work));
   }

@@ -9,12 +9,14 @@ export interface TopologyOptions {
   readonly queueArguments: Readonly<Record<string, string | number | boolean>>;
   readonly deadLetterExchange: string | undefined;
   readonly parkingQueue: string;
+  /** Bound to the dead-letter exchange too: where the daemon sees what the broker dropped. */
+  readonly dropsQueue: string;
   readonly prefetch: number;
 }
 
 /**
  * What oslo's own notification listener declares for a pool (see shared TOPOLOGY.md), plus an optional
- * parking place. Runs on every (re)connect: a non-durable `keystone` exchange vanishes with a broker
+ * dead-letter exchange feeding a parking queue (for operators) and a drops queue (for this daemon). Runs on every (re)connect: a non-durable `keystone` exchange vanishes with a broker
  * restart, and a queue may have been deleted under us. Each step is idempotent.
  */
 export async function declareTopology(ch: Channel, t: TopologyOptions): Promise<void> {
@@ -28,6 +30,8 @@ export async function declareTopology(ch: Channel, t: TopologyOptions): Promise<
       await ch.assertExchange(t.deadLetterExchange, 'fanout', { durable: true, autoDelete: false });
       await ch.assertQueue(t.parkingQueue, { durable: true, autoDelete: false });
       await ch.bindQueue(t.parkingQueue, t.deadLetterExchange, '');
+      await ch.assertQueue(t.dropsQueue, { durable: true, autoDelete: false });
+      await ch.bindQueue(t.dropsQueue, t.deadLetterExchange, '');
     }
     await ch.assertQueue(t.pool, {
       durable: t.durable,

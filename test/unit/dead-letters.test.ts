@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { droppedFrom } from '../../src/adapters/amqp091/dead-letters.ts';
+
+const death = (reason: string, queue = 'pool') => ({ 'x-death': [{ reason, queue, count: 1 }] });
+
+describe('dead-lettered messages: a drop by the broker is a gap, our own parking is not', () => {
+  it.each([
+    ['maxlen', 'dropped-maxlen'],
+    ['expired', 'dropped-expired'],
+    ['delivery_limit', 'dropped-delivery-limit'],
+    ['something-new', 'dropped-other'],
+  ])('%s from the pool queue → %s', (reason, gap) => {
+    expect(droppedFrom('pool', death(reason))).toBe(gap);
+  });
+
+  it('a rejection (this daemon parking a message) is no gap', () => {
+    expect(droppedFrom('pool', death('rejected'))).toBeNull();
+  });
+
+  it('a death in another queue is not ours', () => {
+    expect(droppedFrom('pool', death('maxlen', 'elsewhere'))).toBeNull();
+  });
+
+  it('the most recent death counts; the x-first-death headers stand in when x-death is absent', () => {
+    expect(
+      droppedFrom('pool', {
+        'x-death': [death('expired')['x-death'][0], { reason: 'rejected', queue: 'pool' }],
+      }),
+    ).toBe('dropped-expired');
+    expect(droppedFrom('pool', { 'x-first-death-reason': 'maxlen', 'x-first-death-queue': 'pool' })).toBe(
+      'dropped-maxlen',
+    );
+    expect(droppedFrom('pool', {})).toBeNull();
+  });
+});
