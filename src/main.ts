@@ -12,6 +12,7 @@ import type { Config } from './config/load.ts';
 import { RecentIds } from './core/recent-ids.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
+import { throttled } from './observability/throttle.ts';
 import { Coalescer, type InvalidationRunner } from './pipeline/coalescer.ts';
 import { Processor } from './pipeline/processor.ts';
 import type { Action } from './ports/action.ts';
@@ -25,18 +26,21 @@ export interface Daemon {
 
 /** Long enough to outlive any probe stall; short enough that a dead replica's sentinel goes away. */
 const SENTINEL_TTL_SECONDS = 600;
+/** One retry warning per action per interval, however many lanes retry (the rest are counted). */
+const RETRY_LOG_INTERVAL_MS = 1_000;
 
 /** An action behind its coalescer, retrying failed writes with the memcached backoff. */
 function coalesced<Item>(action: Action<Item>, config: Config, logger: Logger): Coalescer<Item> {
   const log = logger.child({ component: action.name });
-  return new Coalescer(action, config.memcached.retry, (error, attempt) => {
+  const warn = throttled(RETRY_LOG_INTERVAL_MS, (suppressed, error: unknown, attempt: number) => {
     const causes =
       error instanceof AggregateError ? error.errors.map((e) => (e as Error).message) : undefined;
     log.warn(
-      { error: (error as Error).message, causes, attempt },
+      { error: (error as Error).message, causes, attempt, suppressed },
       'invalidation not written everywhere; retrying',
     );
   });
+  return new Coalescer(action, config.memcached.retry, warn);
 }
 
 function purgeAction(servers: MemcachedServers, config: Config, metrics: Metrics, logger: Logger) {

@@ -1,0 +1,293 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+import { BROKER_URL } from '../support/broker.ts';
+import { type ChildDaemon, runCli, writeConfig } from '../support/child-daemon.ts';
+import { keys } from '../support/memcached-probe.ts';
+import { osloV2Body } from '../support/oslo-wire.ts';
+import { closeConnections } from '../support/rabbitmqctl.ts';
+import { startProxy, type TestProxy } from '../support/tcp-proxy.ts';
+import { freePort, startMemcached } from '../support/tls.ts';
+import { waitFor } from '../support/wait.ts';
+
+// Every fault of the reliability issue while 5,000 notifications flow, against real processes: the
+// daemon (killed and restarted as operators' orchestrators do), RabbitMQ and two memcached servers. The
+// daemon reaches the broker through two proxies (the two hosts of its transport_url) and each memcached
+// through a proxy, so connections can be cut, hosts refused and networks silenced.
+const EVENTS = 5_000;
+const PHASES = 10;
+const MALFORMED_EVERY = 50;
+const NAME = 'kci-chaos';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rabbitmqctl = (...args: string[]) =>
+  promisify(execFile)('/usr/sbin/rabbitmqctl', args, { timeout: 60_000 });
+
+/** A memcached on a fixed port, so it can be killed (losing everything) and started again. */
+async function memcachedServer() {
+  const port = await freePort();
+  let running = await startMemcached(['-m', '64'], port);
+  return {
+    address: running.address,
+    port,
+    async kill() {
+      running.stop();
+      await waitFor('memcached to stop', () => refused(port));
+    },
+    async start() {
+      running = await startMemcached(['-m', '64'], port);
+    },
+    stop: () => running.stop(),
+  };
+}
+
+function refused(port: number): Promise<true | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.on('error', () => resolve(true));
+  });
+}
+
+/** Publishes like oslo (persistent, confirmed) and rides out broker restarts by reconnecting. */
+class Publisher {
+  #channel: ConfirmChannel | null = null;
+  #connection: ChannelModel | null = null;
+
+  async publish(bodies: readonly Buffer[]): Promise<void> {
+    for (let i = 0; i < bodies.length; ) {
+      const batch = bodies.slice(i, i + 50);
+      try {
+        const channel = await this.#connect();
+        for (const body of batch) {
+          channel.publish(NAME, 'notifications.info', body, {
+            deliveryMode: 2,
+            contentType: 'application/json',
+          });
+        }
+        await channel.waitForConfirms();
+        i += batch.length;
+      } catch {
+        this.#channel = null; // the broker went away: publish the batch again (duplicates are harmless)
+        await sleep(200);
+      }
+    }
+  }
+
+  async depth(queue: string): Promise<number> {
+    return (await (await this.#connect()).checkQueue(queue)).messageCount;
+  }
+
+  async close(): Promise<void> {
+    await this.#connection?.close().catch(() => {});
+  }
+
+  async #connect(): Promise<ConfirmChannel> {
+    if (this.#channel) return this.#channel;
+    const connection = await amqp.connect(BROKER_URL);
+    this.#connection = connection;
+    connection.on('error', () => {});
+    connection.on('close', () => {
+      this.#channel = null;
+    });
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', () => {});
+    await channel.assertExchange(NAME, 'topic', { durable: true });
+    this.#channel = channel;
+    return channel;
+  }
+}
+
+describe('chaos: every fault while 5,000 notifications flow', () => {
+  it('ends with every marker on every server, nothing left on the queue, and no crash but ours', async () => {
+    const cleanup = await amqp.connect(BROKER_URL);
+    const admin = await cleanup.createChannel();
+    for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await admin.deleteQueue(q);
+    await admin.deleteExchange(NAME);
+    await cleanup.close();
+
+    const servers = [await memcachedServer(), await memcachedServer()] as const;
+    const [mcA, mcB] = [await startProxy(servers[0].port), await startProxy(servers[1].port)];
+    const [hostA, hostB] = [await startProxy(5672), await startProxy(5672)];
+    const config = writeConfig(`region: chaos
+amqp:
+  url: rabbit://guest:guest@127.0.0.1:${hostA.port},guest:guest@127.0.0.1:${hostB.port}/
+  pool: ${NAME}
+  exchange: ${NAME}
+  durable: true
+  deadLetterExchange: ${NAME}.dlx
+  heartbeatSeconds: 1
+  connectTimeoutMs: 1000
+  reconnect: { initialDelayMs: 50, maxDelayMs: 500 }
+memcached:
+  servers: ["127.0.0.1:${mcA.port}", "127.0.0.1:${mcB.port}"]
+  requestTimeoutMs: 300
+  probeIntervalMs: 200
+  retry: { initialDelayMs: 20, maxDelayMs: 200 }
+markers: { reassertIntervalSeconds: 5 }
+http: { host: 127.0.0.1, port: 0 }
+shutdown: { graceMs: 2000 }
+`);
+    const crashes: string[] = [];
+    const ours = new Set<ChildDaemon>();
+    const all: ChildDaemon[] = [];
+    const start = async (): Promise<ChildDaemon> => {
+      const d = runCli(['run', '--config', config]);
+      all.push(d);
+      d.exited.then((code) => {
+        if (!ours.has(d)) crashes.push(`exit ${code}: ${d.output().slice(-2000)}`);
+      });
+      await d.waitForLog(/"msg":"consuming"/, 30_000).catch(() => {});
+      return d;
+    };
+    const restart = async (signal: 'SIGKILL' | 'SIGTERM') => {
+      ours.add(daemon);
+      daemon.child.kill(signal);
+      const code = await daemon.exited;
+      if (signal === 'SIGTERM' && code !== 0) crashes.push(`SIGTERM exit ${code}`);
+      daemon = await start();
+    };
+    let daemon = await start();
+    const publisher = new Publisher();
+    const proxies: TestProxy[] = [mcA, mcB, hostA, hostB];
+
+    // Each phase publishes its share while one fault is injected and healed; the fault begins once
+    // part of the phase is published, so notifications are in flight when it strikes.
+    const faults: Array<[string, () => Promise<void>]> = [
+      ['none', async () => {}],
+      [
+        'connection closed by the broker',
+        async () => void closeConnections('keystone-cache-invalidator:chaos'),
+      ],
+      [
+        'one memcached server down, back empty',
+        async () => {
+          await servers[1].kill();
+          await sleep(1_500);
+          await servers[1].start();
+          await sleep(1_000); // a few probes: time to notice the wipe before the next fault
+        },
+      ],
+      ['daemon SIGKILL', () => restart('SIGKILL')],
+      [
+        'a broker host down',
+        async () => {
+          hostA.refuse(true);
+          hostA.cutAll();
+          await sleep(1_500);
+          hostA.refuse(false);
+        },
+      ],
+      [
+        'one memcached server partitioned',
+        async () => {
+          mcA.freeze();
+          await sleep(1_500);
+          mcA.thaw();
+        },
+      ],
+      [
+        'silent partition from the broker (heartbeats lost)',
+        async () => {
+          hostA.freeze();
+          hostB.freeze();
+          await sleep(4_000);
+          hostA.thaw();
+          hostB.thaw();
+        },
+      ],
+      [
+        'every memcached server unreachable',
+        async () => {
+          mcA.freeze();
+          mcB.freeze();
+          await sleep(2_000);
+          mcA.thaw();
+          mcB.thaw();
+        },
+      ],
+      [
+        'broker stop and start',
+        async () => {
+          await rabbitmqctl('stop_app');
+          await rabbitmqctl('start_app');
+        },
+      ],
+      ['daemon SIGTERM', () => restart('SIGTERM')],
+    ];
+    expect(faults).toHaveLength(PHASES);
+
+    const users: string[] = [];
+    let malformed = 0;
+    try {
+      for (const [phase, [, fault]] of faults.entries()) {
+        const bodies: Buffer[] = [];
+        for (let i = 0; i < EVENTS / PHASES; i++) {
+          if ((phase * EVENTS) / PHASES + i > 0 && i % MALFORMED_EVERY === 0) {
+            bodies.push(Buffer.from(`{"oslo.version": "2.0", "oslo.message": "{not json ${malformed++}`));
+          }
+          const user = randomBytes(12).toString('hex');
+          users.push(user);
+          bodies.push(osloV2Body('identity.user.updated', { resource_info: user }));
+        }
+        const half = Math.floor(bodies.length / 2);
+        await publisher.publish(bodies.slice(0, half));
+        await Promise.all([publisher.publish(bodies.slice(half)), fault()]);
+      }
+      expect(users).toHaveLength(EVENTS);
+
+      for (const server of servers) {
+        await waitFor(
+          `all ${EVENTS} markers on ${server.address}`,
+          async () => {
+            const held = new Set((await keys(server.address)).filter((k) => k.startsWith('kci:v1:user:')));
+            const missing = users.filter((u) => !held.has(`kci:v1:user:${u}`)).length;
+            return missing === 0 ? true : undefined;
+          },
+          120_000,
+        );
+      }
+      await waitFor(
+        'the pool queue drained',
+        async () => ((await publisher.depth(NAME)) === 0 ? true : undefined),
+        60_000,
+      );
+      // Every malformed message was parked exactly once, and none blocked the queue.
+      expect(await publisher.depth(`${NAME}.parked`)).toBe(malformed);
+      expect(daemon.child.exitCode).toBeNull();
+      expect(crashes).toEqual([]);
+      expect(all).toHaveLength(3);
+      // The faults struck: each left its trace in the daemons' logs.
+      const logs = all.map((d) => d.output()).join('\n');
+      for (const trace of [
+        'broker session ended; reconnecting',
+        'lost its data',
+        'invalidation not written everywhere; retrying',
+        'parked a notification',
+        '"redelivered":true',
+      ])
+        expect(logs, trace).toContain(trace);
+    } catch (error) {
+      writeFileSync('.reports/chaos-daemons.log', all.map((d) => d.output()).join('\n'));
+      console.error('daemon logs: .reports/chaos-daemons.log');
+      throw error;
+    } finally {
+      ours.add(daemon);
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+      await publisher.close();
+      for (const p of proxies) await p.close();
+      for (const s of servers) s.stop();
+      const end = await amqp.connect(BROKER_URL);
+      const ch = await end.createChannel();
+      for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await ch.deleteQueue(q);
+      await ch.deleteExchange(NAME);
+      await end.close();
+    }
+  }, 300_000);
+});
