@@ -89,7 +89,7 @@ export class Metrics {
     });
     this.invalidations = new Counter({
       name: 'kci_invalidations_total',
-      help: 'Invalidation targets written to every server, by target kind and action.',
+      help: 'Invalidation targets applied (on one server at least; the others are owed them), by target kind and action.',
       labelNames: ['kind', 'action'],
       registers,
     });
@@ -129,7 +129,7 @@ export class Metrics {
     });
     this.writeFailures = new Counter({
       name: 'kci_memcached_write_failures_total',
-      help: 'Writes a memcached server failed (each is retried), by server and action.',
+      help: 'Writes a memcached server failed (each is replayed or retried), by server and action.',
       labelNames: ['server', 'action'],
       registers,
     });

@@ -23,6 +23,8 @@ export interface TestConfigOptions {
   readonly amqp?: readonly string[];
   /** memcached servers, when not the two local ones. */
   readonly servers?: readonly string[];
+  /** Extra YAML lines under `memcached:` (without indentation). */
+  readonly memcached?: readonly string[];
   /** Extra top-level YAML. */
   readonly extra?: string;
   readonly url?: string;
@@ -40,7 +42,7 @@ ${(o.amqp ?? []).map((l) => `  ${l}\n`).join('')}memcached:
   servers: [${servers.map((s) => `"${s}"`).join(', ')}]
   requestTimeoutMs: 300
   retry: { initialDelayMs: 20, maxDelayMs: 200 }
-http: { host: 127.0.0.1, port: 0 }
+${(o.memcached ?? []).map((l) => `  ${l}\n`).join('')}http: { host: 127.0.0.1, port: 0 }
 shutdown: { graceMs: 2000 }
 ${o.extra ?? ''}`;
 }

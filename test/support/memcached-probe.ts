@@ -41,11 +41,26 @@ export async function flushAll(): Promise<void> {
   await Promise.all(SERVERS.map((s) => command(s, 'flush_all', /OK\r\n$/)));
 }
 
-/** Every key a server holds (test servers only). `hash`, not `all`: `all` can skip items the LRU moves during the walk. */
+/**
+ * Every key a server holds (test servers only) but the daemons' sentinels (`kci:alive:…`, bookkeeping
+ * of server-recovery). `hash`, not `all`: `all` can skip items the LRU moves during the walk.
+ */
 export async function keys(server: string): Promise<string[]> {
   const reply = await command(server, 'lru_crawler metadump hash', /END\r\n$/);
-  return [...reply.matchAll(/^key=(\S+)/gm)].map((m) => decodeKey(m[1] as string)).sort();
+  return [...reply.matchAll(/^key=(\S+)/gm)]
+    .map((m) => decodeKey(m[1] as string))
+    .filter((k) => !k.startsWith('kci:alive:'))
+    .sort();
 }
+
+/**
+ * Config lines for a daemon whose tests flush the servers and then expect exact key sets: no probe
+ * after the first, so a flush is not seen as a wipe that re-asserts earlier tests' markers.
+ */
+export const NO_REASSERTION = {
+  memcached: ['probeIntervalMs: 600000'],
+  extra: 'markers: { reassertIntervalSeconds: 0 }\n',
+} as const;
 
 /** A metadump key decoded; one that is not UTF-8 stays in its encoded form. */
 function decodeKey(encoded: string): string {
