@@ -74,7 +74,17 @@ export class BrokerSession {
     this.dead = true;
     this.#ended.resolve(why);
     const closed = new Promise<void>((resolve) => this.connection.once('close', () => resolve()));
-    return withTimeout(Promise.race([this.connection.close(), closed]), CLOSE_TIMEOUT_MS);
+    // The channel is closed first: its close-ok means the broker has processed every ack sent before
+    // it. RabbitMQ drops acks still queued in a channel when the whole connection closes under it
+    // (the deliveries then come back as redelivered).
+    const channel = this.channel;
+    // A dead channel's close() may throw at once: run it inside the promise chain.
+    const channelClosed = withTimeout(
+      Promise.resolve().then(() => channel?.close()),
+      CLOSE_TIMEOUT_MS,
+    );
+    const close = channelClosed.then(() => Promise.race([this.connection.close(), closed]));
+    return withTimeout(Promise.race([close, closed]), CLOSE_TIMEOUT_MS);
   }
 }
 
