@@ -1,21 +1,37 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { invalidate } from './cli/invalidate.ts';
+import { formatMarkers, readMarkers } from './cli/markers.ts';
+import { parseScope } from './cli/scope.ts';
 import { type Config, ConfigError, loadConfig } from './config/load.ts';
 import { serverName } from './config/memcached-servers.ts';
 import { describeBroker } from './config/transport-url.ts';
+import type { Target } from './core/targets.ts';
 import { startDaemon } from './main.ts';
 import { createLogger } from './observability/logger.ts';
 
-const USAGE = `Usage: keystone-cache-invalidator <command> [--config PATH]
+const USAGE = `Usage: keystone-cache-invalidator <command> [--config PATH] [options]
 
 Commands:
   run            consume Keystone notifications and write invalidation markers (the daemon)
   check-config   validate the configuration without connecting to anything
+  invalidate     break-glass: apply the configured actions for --scope on every memcached server now,
+                 without the broker; writes an audit line to stderr; exit 1 if a server missed it
+  markers        show each marker on each server with its age (every marker, or those of --scope)
 
 Options:
   -c, --config PATH   YAML configuration (default: $KCI_CONFIG)
+  -s, --scope SCOPE   global, or KIND=ID with KIND one of user, project, domain, role, trust, app-cred;
+                      repeat for several (invalidate needs at least one)
+  -n, --dry-run       invalidate: print what would be done, change nothing (still audited)
+      --json          markers: one JSON object per line
   -v, --version       print the version
   -h, --help          print this help
+
+Examples:
+  keystone-cache-invalidator invalidate -c /etc/kci/config.yaml --scope user=3f2a… --dry-run
+  keystone-cache-invalidator invalidate -c /etc/kci/config.yaml --scope global
+  keystone-cache-invalidator markers -c /etc/kci/config.yaml --scope project=9c1e…
 
 Environment overrides and every field: docs/configuration.md`;
 
@@ -32,7 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (values.version) return print(version());
   if (values.help) return print(USAGE);
   const command = positionals[0];
-  if (command !== 'run' && command !== 'check-config') {
+  if (!COMMANDS.has(command ?? '')) {
     console.error(command === undefined ? USAGE : `unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
@@ -52,8 +68,30 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw error;
   }
   if (command === 'check-config') return print(summary(config));
-  return run(config);
+  if (command === 'run') return run(config);
+  let scopes: Target[];
+  try {
+    scopes = (values.scope ?? []).map(parseScope);
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  if (command === 'markers') {
+    const rows = await readMarkers(config, scopes, Date.now());
+    print(values.json ? rows.map((r) => JSON.stringify(r)).join('\n') : formatMarkers(rows));
+    return rows.some((r) => r.error !== undefined) ? 1 : 0;
+  }
+  if (scopes.length === 0) {
+    console.error('invalidate needs at least one --scope (global, or KIND=ID)');
+    return 2;
+  }
+  const audit = createLogger('info', { region: config.region, component: 'cli' }, process.stderr);
+  return invalidate(config, { scopes, dryRun: values['dry-run'] ?? false }, audit, (line) =>
+    console.log(line),
+  );
 }
+
+const COMMANDS = new Set(['run', 'check-config', 'invalidate', 'markers']);
 
 function parse(argv: readonly string[]) {
   return parseArgs({
@@ -61,6 +99,9 @@ function parse(argv: readonly string[]) {
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
+      scope: { type: 'string', short: 's', multiple: true },
+      'dry-run': { type: 'boolean', short: 'n' },
+      json: { type: 'boolean' },
       version: { type: 'boolean', short: 'v' },
       help: { type: 'boolean', short: 'h' },
     },

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { type ActionObservers, configuredActions } from './actions/configured.ts';
 import { harvestMarkers } from './actions/harvest-markers.ts';
-import { KeystoneRegionsAction } from './actions/keystone-regions.ts';
-import { MarkersAction } from './actions/markers.ts';
-import { MiddlewarePurgeAction } from './actions/middleware-purge.ts';
+import type { MarkersAction } from './actions/markers.ts';
 import { ServerRecovery } from './actions/server-recovery.ts';
 import { Amqp091Source } from './adapters/amqp091/source.ts';
 import { startHttpServer } from './adapters/http/server.ts';
@@ -30,7 +29,12 @@ const SENTINEL_TTL_SECONDS = 600;
 const RETRY_LOG_INTERVAL_MS = 1_000;
 
 /** An action behind its coalescer, retrying failed writes with the memcached backoff. */
-function coalesced<Item>(action: Action<Item>, config: Config, logger: Logger): Coalescer<Item> {
+function coalesced<Item>(
+  action: Action<Item>,
+  config: Config,
+  metrics: Metrics,
+  logger: Logger,
+): Coalescer<Item> {
   const log = logger.child({ component: action.name });
   const warn = throttled(RETRY_LOG_INTERVAL_MS, (suppressed, error: unknown, attempt: number) => {
     const causes =
@@ -40,31 +44,48 @@ function coalesced<Item>(action: Action<Item>, config: Config, logger: Logger): 
       'invalidation not written everywhere; retrying',
     );
   });
-  return new Coalescer(action, config.memcached.retry, warn);
+  const stats = {
+    requested: (n: number) => metrics.itemsRequested.inc({ action: action.name }, n),
+    written: (n: number) => metrics.itemsWritten.inc({ action: action.name }, n),
+  };
+  return new Coalescer(action, config.memcached.retry, warn, stats);
 }
 
-function purgeAction(servers: MemcachedServers, config: Config, metrics: Metrics, logger: Logger) {
+/** Every action reports to the metrics (and the purge's warnings to the log). */
+function observers(metrics: Metrics, logger: Logger): ActionObservers {
   const log = logger.child({ component: 'middlewarePurge' });
-  return new MiddlewarePurgeAction(servers.all, servers.socketOptions, config.middlewarePurge, {
-    scanned: (server, keys, seconds, listing) => {
-      metrics.scanDuration.observe(seconds);
-      metrics.keysScanned.inc(keys);
-      if (!listing.complete) {
-        metrics.incompleteScans.inc();
-        log.warn({ server }, 'metadump ended without END; purged what it listed');
-      }
+  const failed = (action: string) => (_item: unknown, server: string) =>
+    metrics.writeFailures.inc({ server, action });
+  return {
+    markers: {
+      applied: (t) => metrics.invalidations.inc({ kind: t.kind, action: 'markers' }),
+      failed: failed('markers'),
     },
-    deleted: (_server, reason, count) => metrics.entriesDeleted.inc({ reason }, count),
-    modeChosen: (server, mode, version) => {
-      if (mode === 'all') {
-        log.warn(
-          { server, version },
-          'memcached < 1.6.9 has no "metadump hash": "all" can miss entries being read',
-        );
-      }
+    keystoneRegions: {
+      applied: (region) => metrics.regionResets.inc({ region }),
+      failed: failed('keystoneRegions'),
     },
-    failed: (server) => metrics.writeFailures.inc({ server, action: 'middlewarePurge' }),
-  });
+    middlewarePurge: {
+      scanned: (server, keys, seconds, listing) => {
+        metrics.scanDuration.observe({ server }, seconds);
+        metrics.keysScanned.inc(keys);
+        if (!listing.complete) {
+          metrics.incompleteScans.inc();
+          log.warn({ server }, 'metadump ended without END; purged what it listed');
+        }
+      },
+      deleted: (_server, reason, count) => metrics.entriesDeleted.inc({ reason }, count),
+      modeChosen: (server, mode, version) => {
+        if (mode === 'all') {
+          log.warn(
+            { server, version },
+            'memcached < 1.6.9 has no "metadump hash": "all" can miss entries being read',
+          );
+        }
+      },
+      failed: (server) => metrics.writeFailures.inc({ server, action: 'middlewarePurge' }),
+    },
+  };
 }
 
 function serverRecovery(
@@ -113,25 +134,9 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   const now = () => Date.now();
   const metrics = new Metrics(version);
   const servers = new MemcachedServers(config.memcached);
-  const markers = new MarkersAction(servers.all, config.markers, now, {
-    applied: (t) => metrics.invalidations.inc({ kind: t.kind, action: 'markers' }),
-    failed: (_t, server) => metrics.writeFailures.inc({ server, action: 'markers' }),
-  });
-  const runners: InvalidationRunner[] = [coalesced(markers, config, logger)];
-  const replayables: Replayable[] = [markers];
-  if (config.keystoneRegions.enabled) {
-    const regions = new KeystoneRegionsAction(servers.all, config.keystoneRegions, {
-      applied: (region) => metrics.regionResets.inc({ region }),
-      failed: (_region, server) => metrics.writeFailures.inc({ server, action: 'keystoneRegions' }),
-    });
-    runners.push(coalesced(regions, config, logger));
-    replayables.push(regions);
-  }
-  if (config.middlewarePurge.enabled) {
-    const purge = purgeAction(servers, config, metrics, logger);
-    runners.push(coalesced(purge, config, logger));
-    replayables.push(purge);
-  }
+  const { markers, all: actions } = configuredActions(config, servers, now, observers(metrics, logger));
+  const runners: InvalidationRunner[] = actions.map((action) => coalesced(action, config, metrics, logger));
+  const replayables: readonly Replayable[] = actions;
   const recovery = serverRecovery(servers, replayables, markers, config, metrics, logger);
   const processor = new Processor({
     runners,

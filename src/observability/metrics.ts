@@ -57,7 +57,7 @@ export class Metrics {
   readonly writeFailures: Counter<'server' | 'action'>;
   readonly regionResets: Counter<'region'>;
   readonly gaps: Counter<'reason'>;
-  readonly scanDuration: Histogram;
+  readonly scanDuration: Histogram<'server'>;
   readonly keysScanned: Counter;
   readonly entriesDeleted: Counter<'reason'>;
   readonly incompleteScans: Counter;
@@ -65,6 +65,8 @@ export class Metrics {
   readonly memcachedUp: Gauge<'server'>;
   readonly lag: Histogram;
   readonly replays: Counter<'action' | 'outcome'>;
+  readonly itemsRequested: Counter<'action'>;
+  readonly itemsWritten: Counter<'action'>;
   readonly wipes: Counter<'server'>;
 
   constructor(version: string) {
@@ -107,7 +109,8 @@ export class Metrics {
     });
     this.scanDuration = new Histogram({
       name: 'kci_middleware_scan_duration_seconds',
-      help: 'Time to list the keys of one memcached server (lru_crawler metadump) for a purge.',
+      help: 'Time to list the keys of one memcached server (lru_crawler metadump) for a purge, by server.',
+      labelNames: ['server'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
       registers,
     });
@@ -162,6 +165,18 @@ export class Metrics {
       name: 'kci_replays_total',
       help: 'Replays to a memcached server of what it missed (or, for markers, every live marker), by action and outcome.',
       labelNames: ['action', 'outcome'],
+      registers,
+    });
+    this.itemsRequested = new Counter({
+      name: 'kci_coalescer_items_requested_total',
+      help: 'Items (markers, region keys, purge targets) notifications asked an action for; divided by kci_coalescer_items_written_total it is the coalescing ratio.',
+      labelNames: ['action'],
+      registers,
+    });
+    this.itemsWritten = new Counter({
+      name: 'kci_coalescer_items_written_total',
+      help: 'Items an action actually applied: one write answers every request that joined its batch.',
+      labelNames: ['action'],
       registers,
     });
     this.wipes = new Counter({

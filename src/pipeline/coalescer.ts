@@ -7,6 +7,14 @@ export interface InvalidationRunner {
   stop(): void;
 }
 
+/** How much coalescing saves: items asked for, and items actually written (the ratio is the saving). */
+export interface CoalescerStats {
+  requested(items: number): void;
+  written(items: number): void;
+}
+
+const NO_STATS: CoalescerStats = { requested() {}, written() {} };
+
 /** The daemon is stopping; the delivery waiting on this write stays unsettled and is redelivered. */
 export class CoalescerStopped extends Error {
   constructor() {
@@ -37,20 +45,24 @@ export class Coalescer<Item> implements InvalidationRunner {
   readonly #onRetry: (error: unknown, attempt: number) => void;
   readonly #lanes = new Map<string, Lane<Item>>();
   readonly #stop = new AbortController();
+  readonly #stats: CoalescerStats;
 
   constructor(
     action: Action<Item>,
     retry: BackoffPolicy,
     onRetry: (error: unknown, attempt: number) => void,
+    stats: CoalescerStats = NO_STATS,
   ) {
     this.action = action;
     this.#retry = retry;
     this.#onRetry = onRetry;
+    this.#stats = stats;
   }
 
   /** Resolves when a write that began after this call, and covers `item`, has succeeded. */
   cover(item: Item): Promise<void> {
     if (this.#stop.signal.aborted) return Promise.reject(new CoalescerStopped());
+    this.#stats.requested(1);
     const key = this.action.laneOf(item);
     const lane = this.#lanes.get(key);
     if (lane === undefined) {
@@ -94,6 +106,7 @@ export class Coalescer<Item> implements InvalidationRunner {
   #run(key: string, batch: Batch<Item>): void {
     this.#applyUntilDone([...batch.items.values()]).then(
       () => {
+        this.#stats.written(batch.items.size);
         batch.done.resolve();
         const lane = this.#lanes.get(key);
         if (lane?.next) {

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# keystone-cache-invalidator: one image, the daemon and its break-glass CLI.
+#   docker build -t keystone-cache-invalidator .
+#   docker run --rm -v $PWD/config.yaml:/etc/keystone-cache-invalidator/config.yaml:ro keystone-cache-invalidator
+# Conventions: docs/deployment.md ("The container image").
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# --- build: compile TypeScript with the dev dependencies, then keep only the production ones ---
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: `prepare` would build before the sources are here.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && npm cache clean --force
+
+# --- runtime: Node 24 slim, production dependencies, no npm, no build tools, non-root ---
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production \
+    KCI_CONFIG=/etc/keystone-cache-invalidator/config.yaml
+WORKDIR /app
+# Owned by root and group 0, readable (not writable) by the group: OpenShift's restricted SCC runs the
+# container as an arbitrary UID in group 0, Kubernetes as the numeric USER below; both only read.
+COPY --from=build --chown=0:0 /src/node_modules ./node_modules
+COPY --from=build --chown=0:0 /src/dist ./dist
+COPY --chown=0:0 package.json ./
+COPY --chown=0:0 bin ./bin
+COPY --chown=0:0 config/example.yaml /etc/keystone-cache-invalidator/example.yaml
+RUN chmod -R g=u,o-w /app /etc/keystone-cache-invalidator \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+           /usr/local/lib/node_modules/corepack /opt/yarn* /usr/local/bin/yarn /usr/local/bin/yarnpkg
+# Any non-root UID works; this one is numeric so runAsNonRoot can verify it.
+USER 65532:0
+# The daemon handles SIGTERM itself (stop consuming, finish in-flight work within shutdown.graceMs),
+# and it spawns no children, so running as PID 1 needs no init.
+STOPSIGNAL SIGTERM
+EXPOSE 9464
+ENTRYPOINT ["node", "/app/bin/keystone-cache-invalidator.js"]
+CMD ["run"]

@@ -1,0 +1,47 @@
+import type { MemcachedServers } from '../adapters/memcached/servers.ts';
+import type { Config } from '../config/load.ts';
+import type { Action } from '../ports/action.ts';
+import type { Replayable } from '../ports/replayable.ts';
+import { KeystoneRegionsAction, type KeystoneRegionsObserver } from './keystone-regions.ts';
+import { type MarkerObserver, MarkersAction } from './markers.ts';
+import { MiddlewarePurgeAction, type PurgeObserver } from './middleware-purge.ts';
+
+export interface ActionObservers {
+  readonly markers: MarkerObserver;
+  readonly keystoneRegions: KeystoneRegionsObserver;
+  readonly middlewarePurge: PurgeObserver;
+}
+
+export type AnyAction = Action<unknown> & Replayable;
+
+export interface ConfiguredActions {
+  readonly markers: MarkersAction;
+  /** Markers first, then the enabled optional actions, in config order. */
+  readonly all: readonly AnyAction[];
+}
+
+/** The actions the configuration enables: markers always, keystoneRegions and middlewarePurge when on. */
+export function configuredActions(
+  config: Config,
+  servers: MemcachedServers,
+  now: () => number,
+  observers: ActionObservers,
+): ConfiguredActions {
+  const markers = new MarkersAction(servers.all, config.markers, now, observers.markers);
+  const all: AnyAction[] = [markers as AnyAction];
+  if (config.keystoneRegions.enabled) {
+    all.push(
+      new KeystoneRegionsAction(servers.all, config.keystoneRegions, observers.keystoneRegions) as AnyAction,
+    );
+  }
+  if (config.middlewarePurge.enabled) {
+    const purge = new MiddlewarePurgeAction(
+      servers.all,
+      servers.socketOptions,
+      config.middlewarePurge,
+      observers.middlewarePurge,
+    );
+    all.push(purge as AnyAction);
+  }
+  return { markers, all };
+}
