@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useBroker } from '../support/broker.ts';
+import { createPoolQueue, useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
@@ -41,15 +41,17 @@ describe('HTTP: /livez, /readyz, /metrics', () => {
   it('exports every metric family, with bounded labels and values that follow the traffic', async () => {
     const extra =
       'keystoneRegions: { enabled: true, repeatAfterMs: 0 }\nmiddlewarePurge: { enabled: true, repeatAfterMs: 0 }\n';
+    // A backlog on one subject, waiting before the daemon starts: the deliveries arrive together, and
+    // one write answers many of them (coalescing).
+    await createPoolQueue(broker(), POOL);
+    const user = randomBytes(16).toString('hex');
+    for (let i = 0; i < 40; i++)
+      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
+    await broker().publish(osloV2Body('identity.made_up.thing', { resource_info: user }));
+    await broker().publish(Buffer.from('not json'));
     const d = await startTestDaemon(testConfigYaml(POOL, { extra }));
     const base = `http://127.0.0.1:${d.daemon.httpAddress.port}`;
     try {
-      const user = randomBytes(16).toString('hex');
-      // A burst on one subject: one write answers many notifications (coalescing).
-      for (let i = 0; i < 40; i++)
-        await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
-      await broker().publish(osloV2Body('identity.made_up.thing', { resource_info: user }));
-      await broker().publish(Buffer.from('not json'));
       await d.settled(42);
 
       const response = await fetch(`${base}/metrics`);
