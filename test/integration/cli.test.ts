@@ -78,7 +78,17 @@ describe('keystone-cache-invalidator CLI', () => {
     expect((await cli(['--version'])).output.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
-    expect(help.output).toContain('check-config');
+    for (const text of [
+      'run',
+      'check-config',
+      'invalidate',
+      'markers',
+      '--scope',
+      '--dry-run',
+      '--json',
+      'Examples:',
+    ])
+      expect(help.output).toContain(text);
   });
 });
 
