@@ -1,17 +1,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { promisify } from 'node:util';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { BROKER_URL } from '../support/broker.ts';
 import { type ChildDaemon, runCli, writeConfig } from '../support/child-daemon.ts';
 import { keys } from '../support/memcached-probe.ts';
+import { restartableMemcached } from '../support/memcached-process.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
 import { closeConnections } from '../support/rabbitmqctl.ts';
 import { startProxy, type TestProxy } from '../support/tcp-proxy.ts';
-import { freePort, startMemcached } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
 // Every fault of the reliability issue while 5,000 notifications flow, against real processes: the
@@ -25,34 +24,6 @@ const NAME = 'kci-chaos';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rabbitmqctl = (...args: string[]) =>
   promisify(execFile)('/usr/sbin/rabbitmqctl', args, { timeout: 60_000 });
-
-/** A memcached on a fixed port, so it can be killed (losing everything) and started again. */
-async function memcachedServer() {
-  const port = await freePort();
-  let running = await startMemcached(['-m', '64'], port);
-  return {
-    address: running.address,
-    port,
-    async kill() {
-      running.stop();
-      await waitFor('memcached to stop', () => refused(port));
-    },
-    async start() {
-      running = await startMemcached(['-m', '64'], port);
-    },
-    stop: () => running.stop(),
-  };
-}
-
-function refused(port: number): Promise<true | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(undefined);
-    });
-    socket.on('error', () => resolve(true));
-  });
-}
 
 /** Publishes like oslo (persistent, confirmed) and rides out broker restarts by reconnecting. */
 class Publisher {
@@ -111,7 +82,7 @@ describe('chaos: every fault while 5,000 notifications flow', () => {
     await admin.deleteExchange(NAME);
     await cleanup.close();
 
-    const servers = [await memcachedServer(), await memcachedServer()] as const;
+    const servers = [await restartableMemcached(), await restartableMemcached()] as const;
     const [mcA, mcB] = [await startProxy(servers[0].port), await startProxy(servers[1].port)];
     const [hostA, hostB] = [await startProxy(5672), await startProxy(5672)];
     const config = writeConfig(`region: chaos
@@ -167,7 +138,7 @@ shutdown: { graceMs: 2000 }
       [
         'one memcached server down, back empty',
         async () => {
-          await servers[1].kill();
+          await servers[1].stop();
           await sleep(1_500);
           await servers[1].start();
           await sleep(1_000); // a few probes: time to notice the wipe before the next fault
@@ -282,7 +253,7 @@ shutdown: { graceMs: 2000 }
       await daemon.exited;
       await publisher.close();
       for (const p of proxies) await p.close();
-      for (const s of servers) s.stop();
+      for (const s of servers) await s.stop();
       const end = await amqp.connect(BROKER_URL);
       const ch = await end.createChannel();
       for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await ch.deleteQueue(q);

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { IdentityEvent } from '../../src/core/events.ts';
 import { regionKey, regionsFor } from '../../src/core/keystone-regions.ts';
 import { createPoolQueue, useBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { command, get, keys, set } from '../support/memcached-probe.ts';
+import { restartableMemcached } from '../support/memcached-process.ts';
 import { cachedValue, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
 import { startProxy } from '../support/tcp-proxy.ts';
-import { freePort, startMemcached } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
 const POOL = 'kci-test-server-recovery';
@@ -19,36 +18,6 @@ const PROBES = 'probeIntervalMs: 200';
 
 const hex = () => randomBytes(16).toString('hex');
 const userKey = (user: string) => `kci:v1:user:${user}`;
-
-/** A memcached of the test's own on a fixed port, so it can be stopped and started again (empty). */
-async function restartableMemcached() {
-  const port = await freePort();
-  let running = await startMemcached(['-m', '64'], port);
-  const stop = async () => {
-    running.stop();
-    await waitFor('memcached to stop', () => refused(port));
-  };
-  return {
-    address: running.address,
-    port,
-    stop,
-    async restart() {
-      await stop();
-      running = await startMemcached(['-m', '64'], port);
-    },
-  };
-}
-
-/** True once nothing listens on `port` any more. */
-function refused(port: number): Promise<true | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      socket.destroy();
-      resolve(undefined);
-    });
-    socket.on('error', () => resolve(true));
-  });
-}
 
 async function publishUsers(broker: ReturnType<ReturnType<typeof useBroker>>, count: number) {
   const users = Array.from({ length: count }, hex);
