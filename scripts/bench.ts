@@ -2,7 +2,9 @@
  * `npm run bench -- [--rate 2000] [--count 20000] [--backlog 100000] [--json]`: invalidation latency,
  * throughput, backlog drain, coalescing and the daemon's memory and CPU, against the local RabbitMQ and
  * the two local memcached servers (scripts/local-services.sh). The daemon runs as its own process (the
- * built CLI), as in production. Not part of `npm test`; targets are reported, never enforced.
+ * built CLI), as in production. Not part of `npm test`; targets are reported, never enforced. It
+ * flushes both memcached servers first (a starting daemon reads back every marker it finds and
+ * re-asserts them, which would compete with the measurement): run it on test servers only.
  *
  * Latency of an event: from just before its publish to the moment its marker is seen on EVERY server.
  * "Seen" comes from a watcher per server that multi-gets the outstanding marker keys in a tight loop,
@@ -16,7 +18,7 @@ import amqp from 'amqplib';
 import { MemcachedConnection } from '../src/adapters/memcached/connection.ts';
 import { parseMemcachedServer } from '../src/config/memcached-servers.ts';
 import { writeConfig } from '../test/support/child-daemon.ts';
-import { SERVERS } from '../test/support/memcached-probe.ts';
+import { flushAll, SERVERS } from '../test/support/memcached-probe.ts';
 import { osloV2Body } from '../test/support/oslo-wire.ts';
 
 const { values } = parseArgs({
@@ -168,6 +170,7 @@ async function main(): Promise<void> {
     );
 
   // 1. Latency and sustained throughput at RATE events/s.
+  await flushAll();
   let daemon = new Daemon();
   await daemon.ready();
   log(`latency: ${COUNT} events at ${RATE}/s`);
@@ -210,6 +213,7 @@ async function main(): Promise<void> {
     if (i % 1000 === 999) await channel.waitForConfirms();
   }
   await channel.waitForConfirms();
+  await flushAll();
   daemon = new Daemon();
   await daemon.ready();
   const drainStarted = performance.now();
