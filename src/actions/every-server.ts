@@ -33,7 +33,9 @@ export async function applyOnEveryServer<Item>(
         if (r.status === 'fulfilled') return [];
         const server = reachable[i] as MemcachedConnection;
         observer.failed(item, server.name, r.reason);
-        missedBy.set(server, [...(missedBy.get(server) ?? []), item]);
+        const missedHere = missedBy.get(server) ?? [];
+        missedHere.push(item);
+        missedBy.set(server, missedHere);
         return [r.reason];
       });
       if (failed.length < reachable.length) {
