@@ -8,16 +8,59 @@ import {
 import type { SocketOptions } from '../adapters/memcached/socket.ts';
 import { decodeMarkerValue, PROTOCOL_VERSION } from '../core/marker.ts';
 
-export interface HarvestSettings {
+export interface MarkerListing {
   readonly prefix: string;
-  readonly ttlSeconds: number;
   readonly metadump: 'auto' | MetadumpMode;
   readonly limits: MetadumpLimits;
+}
+
+export interface HarvestSettings extends MarkerListing {
+  readonly ttlSeconds: number;
+}
+
+/** A marker key as listed (or asked for), and what the server holds under it. */
+export interface StoredMarker {
+  readonly key: string;
+  /** Expiry as Unix seconds from the listing; -1 never, null when not listed. */
+  readonly exp: number | null;
+  /** The marker's time, or null when absent or not a v1 value. */
+  readonly valueMs: number | null;
 }
 
 export type RememberMarker = (key: string, valueMs: number, expiresAtMs: number) => void;
 
 const GETS_CHUNK = 256;
+
+/** Every marker key a server holds, with its expiry (`lru_crawler metadump`, as the purge lists). */
+export async function listMarkerKeys(
+  server: MemcachedConnection,
+  socket: SocketOptions,
+  settings: MarkerListing,
+  signal?: AbortSignal,
+): Promise<Array<{ key: string; exp: number | null }>> {
+  const mode = settings.metadump === 'auto' ? metadumpModeFor(await server.version()) : settings.metadump;
+  const prefix = `${settings.prefix}:${PROTOCOL_VERSION}:`;
+  return (await listKeys(server.server, socket, mode, prefix, settings.limits, signal)).keys;
+}
+
+/** The values `server` holds under `keys`, read in multi-get chunks. */
+export async function readStoredMarkers(
+  server: MemcachedConnection,
+  keys: ReadonlyArray<{ key: string; exp: number | null }>,
+  signal?: AbortSignal,
+): Promise<StoredMarker[]> {
+  const stored: StoredMarker[] = [];
+  for (let i = 0; i < keys.length; i += GETS_CHUNK) {
+    signal?.throwIfAborted();
+    const chunk = keys.slice(i, i + GETS_CHUNK);
+    const items = await server.gets(chunk.map((k) => k.key));
+    for (const { key, exp } of chunk) {
+      const raw = items.get(key)?.value.toString('latin1');
+      stored.push({ key, exp, valueMs: raw === undefined ? null : decodeMarkerValue(raw) });
+    }
+  }
+  return stored;
+}
 
 /**
  * A daemon that starts remembers no marker, yet a server that was away may have missed markers written
@@ -32,24 +75,14 @@ export async function harvestMarkers(
   nowMs: number,
   signal: AbortSignal,
 ): Promise<number> {
-  const mode = settings.metadump === 'auto' ? metadumpModeFor(await server.version()) : settings.metadump;
-  const prefix = `${settings.prefix}:${PROTOCOL_VERSION}:`;
-  const { keys } = await listKeys(server.server, socket, mode, prefix, settings.limits, signal);
+  const keys = await listMarkerKeys(server, socket, settings, signal);
   let found = 0;
-  for (let i = 0; i < keys.length; i += GETS_CHUNK) {
-    signal.throwIfAborted();
-    const chunk = keys.slice(i, i + GETS_CHUNK);
-    const items = await server.gets(chunk.map((k) => k.key));
-    for (const listed of chunk) {
-      const item = items.get(listed.key);
-      const valueMs = item === undefined ? null : decodeMarkerValue(item.value.toString('latin1'));
-      if (valueMs === null) continue;
-      // A marker keeps its own expiry; one stored without (exp=-1) by another writer gets ours.
-      const expiresAtMs =
-        listed.exp !== null && listed.exp > 0 ? listed.exp * 1000 : nowMs + settings.ttlSeconds * 1000;
-      remember(listed.key, valueMs, expiresAtMs);
-      found++;
-    }
+  for (const { key, exp, valueMs } of await readStoredMarkers(server, keys, signal)) {
+    if (valueMs === null) continue;
+    // A marker keeps its own expiry; one stored without (exp=-1) by another writer gets ours.
+    const expiresAtMs = exp !== null && exp > 0 ? exp * 1000 : nowMs + settings.ttlSeconds * 1000;
+    remember(key, valueMs, expiresAtMs);
+    found++;
   }
   return found;
 }

@@ -1,7 +1,7 @@
-import { listKeys, metadumpModeFor } from '../adapters/memcached/metadump.ts';
+import { listMarkerKeys, readStoredMarkers } from '../actions/harvest-markers.ts';
 import { MemcachedServers } from '../adapters/memcached/servers.ts';
 import type { Config } from '../config/load.ts';
-import { decodeMarkerValue, markerKey, PROTOCOL_VERSION } from '../core/marker.ts';
+import { markerKey } from '../core/marker.ts';
 import type { Target } from '../core/targets.ts';
 
 export interface MarkerRow {
@@ -15,8 +15,6 @@ export interface MarkerRow {
   readonly error?: string;
 }
 
-const GETS_CHUNK = 256;
-
 /**
  * Each marker on each server with its age. With scopes, exactly those markers (absent ones shown as
  * such); without, every marker a server holds, listed with `lru_crawler metadump`.
@@ -28,48 +26,27 @@ export async function readMarkers(
 ): Promise<MarkerRow[]> {
   const servers = new MemcachedServers(config.memcached);
   const { prefix } = config.markers;
+  const { metadump, scanTimeoutMs, scanIdleMs } = config.middlewarePurge;
+  const listing = { prefix, metadump, limits: { timeoutMs: scanTimeoutMs, idleMs: scanIdleMs } };
   try {
     const perServer = await Promise.all(
       servers.all.map(async (server): Promise<MarkerRow[]> => {
         try {
-          let listed: Array<{ key: string; exp: number | null }>;
-          if (scopes.length > 0) {
-            listed = scopes.map((t) => ({ key: markerKey(prefix, t), exp: null }));
-          } else {
-            const mode =
-              config.middlewarePurge.metadump === 'auto'
-                ? metadumpModeFor(await server.version())
-                : config.middlewarePurge.metadump;
-            const limits = {
-              timeoutMs: config.middlewarePurge.scanTimeoutMs,
-              idleMs: config.middlewarePurge.scanIdleMs,
-            };
-            const listing = await listKeys(
-              server.server,
-              servers.socketOptions,
-              mode,
-              `${prefix}:${PROTOCOL_VERSION}:`,
-              limits,
-            );
-            listed = listing.keys.sort((a, b) => a.key.localeCompare(b.key));
-          }
-          const rows: MarkerRow[] = [];
-          for (let i = 0; i < listed.length; i += GETS_CHUNK) {
-            const chunk = listed.slice(i, i + GETS_CHUNK);
-            const items = await server.gets(chunk.map((k) => k.key));
-            for (const { key, exp } of chunk) {
-              const raw = items.get(key)?.value.toString('latin1');
-              const valueMs = raw === undefined ? null : decodeMarkerValue(raw);
-              rows.push({
-                server: server.name,
-                key,
-                at: valueMs === null ? null : new Date(valueMs).toISOString(),
-                ageSeconds: valueMs === null ? null : Math.round((nowMs - valueMs) / 1000),
-                expiresInSeconds:
-                  exp !== null && exp > 0 ? Math.max(0, Math.round(exp - nowMs / 1000)) : null,
-              });
-            }
-          }
+          const keys =
+            scopes.length > 0
+              ? scopes.map((t) => ({ key: markerKey(prefix, t), exp: null }))
+              : (await listMarkerKeys(server, servers.socketOptions, listing)).sort((a, b) =>
+                  a.key.localeCompare(b.key),
+                );
+          const rows = (await readStoredMarkers(server, keys)).map(
+            ({ key, exp, valueMs }): MarkerRow => ({
+              server: server.name,
+              key,
+              at: valueMs === null ? null : new Date(valueMs).toISOString(),
+              ageSeconds: valueMs === null ? null : Math.round((nowMs - valueMs) / 1000),
+              expiresInSeconds: exp !== null && exp > 0 ? Math.max(0, Math.round(exp - nowMs / 1000)) : null,
+            }),
+          );
           return rows;
         } catch (error) {
           return [
