@@ -63,14 +63,10 @@ export class KeystoneRegionsAction implements Action<string>, Replayable {
 
   async replay(name: string): Promise<void> {
     const server = this.#servers.find((s) => s.name === name);
-    const regions = this.#missed.take(name);
-    if (server === undefined || regions.length === 0) return;
-    try {
+    if (server === undefined) return;
+    await this.#missed.replay(name, async (regions) => {
       await Promise.all(regions.map((region) => remove(server, region)));
-    } catch (error) {
-      this.#missed.add(name, regions);
-      throw error;
-    }
+    });
   }
 }
 

@@ -107,15 +107,16 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
 
   async replay(name: string, signal: AbortSignal): Promise<void> {
     const server = this.#servers.find((s) => s.name === name);
-    const missed = this.#missed.take(name);
-    const targets = this.#purgeable(missed);
-    if (server === undefined || targets.size === 0) return;
-    try {
-      await this.#purge(server, targets, signal);
-    } catch (error) {
-      this.#missed.add(name, missed);
-      throw this.#failure(name, error);
-    }
+    if (server === undefined) return;
+    await this.#missed.replay(name, async (missed) => {
+      const targets = this.#purgeable(missed);
+      if (targets.size === 0) return;
+      try {
+        await this.#purge(server, targets, signal);
+      } catch (error) {
+        throw this.#failure(name, error);
+      }
+    });
   }
 
   #purgeable(batch: readonly Target[]): Set<string> {

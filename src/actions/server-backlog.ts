@@ -25,11 +25,21 @@ export class ServerBacklog<Item> {
     }
   }
 
-  /** Everything `server` missed, removed from the backlog: give it back with `add` if the replay fails. */
-  take(server: string): Item[] {
+  /**
+   * Hand everything `server` missed to `apply`; it leaves the backlog only if `apply` succeeds (items
+   * added meanwhile stay for the next replay).
+   */
+  async replay(server: string, apply: (items: readonly Item[]) => Promise<void>): Promise<void> {
     const missed = this.#missed.get(server);
     this.#missed.delete(server);
-    return missed === undefined ? [] : [...missed.values()];
+    if (missed === undefined || missed.size === 0) return;
+    const items = [...missed.values()];
+    try {
+      await apply(items);
+    } catch (error) {
+      this.add(server, items);
+      throw error;
+    }
   }
 
   pending(server: string): number {

@@ -51,19 +51,38 @@ describe('ServerBacklog: what an unreachable server missed', () => {
       () => ['global'],
     );
 
-  it('merges items per server and hands them over once', () => {
+  const replayed = async (b: ServerBacklog<string>, server: string) => {
+    const got: string[] = [];
+    await b.replay(server, async (items) => {
+      got.push(...items);
+    });
+    return got;
+  };
+
+  it('merges items per server and hands them over once', async () => {
     const b = backlog();
     b.add('s1', ['a', 'b', 'a']);
     b.add('s2', ['c']);
     expect(b.pending('s1')).toBe(2);
-    expect(b.take('s1')).toEqual(['a', 'b']);
-    expect(b.take('s1')).toEqual([]);
+    expect(await replayed(b, 's1')).toEqual(['a', 'b']);
+    expect(await replayed(b, 's1')).toEqual([]);
     expect(b.pending('s2')).toBe(1);
   });
 
-  it('collapses to the global item past its limit', () => {
+  it('keeps what a failed replay was given, with what arrived meanwhile', async () => {
+    const b = backlog();
+    b.add('s1', ['a']);
+    const failing = b.replay('s1', async () => {
+      b.add('s1', ['b']);
+      throw new Error('down again');
+    });
+    await expect(failing).rejects.toThrow('down again');
+    expect((await replayed(b, 's1')).sort()).toEqual(['a', 'b']);
+  });
+
+  it('collapses to the global item past its limit', async () => {
     const b = backlog();
     b.add('s1', ['a', 'b', 'c', 'd']);
-    expect(b.take('s1')).toEqual(['global']);
+    expect(await replayed(b, 's1')).toEqual(['global']);
   });
 });
