@@ -21,6 +21,9 @@ const EVENTS = 5_000;
 const PHASES = 10;
 const MALFORMED_EVERY = 50;
 const NAME = 'kci-chaos';
+const TEST_TIMEOUT_MS = 300_000;
+/** How long a SIGTERMed daemon may take to exit: its grace period (2 s) and the closing handshakes. */
+const EXIT_LIMIT_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rabbitmqctl = (...args: string[]) =>
   promisify(execFile)('/usr/sbin/rabbitmqctl', args, { timeout: 60_000 });
@@ -75,17 +78,19 @@ class Publisher {
 }
 
 describe('chaos: every fault while 5,000 notifications flow', () => {
-  it('ends with every marker on every server, nothing left on the queue, and no crash but ours', async () => {
-    const cleanup = await amqp.connect(BROKER_URL);
-    const admin = await cleanup.createChannel();
-    for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await admin.deleteQueue(q);
-    await admin.deleteExchange(NAME);
-    await cleanup.close();
+  it(
+    'ends with every marker on every server, nothing left on the queue, and no crash but ours',
+    async () => {
+      const cleanup = await amqp.connect(BROKER_URL);
+      const admin = await cleanup.createChannel();
+      for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await admin.deleteQueue(q);
+      await admin.deleteExchange(NAME);
+      await cleanup.close();
 
-    const servers = [await restartableMemcached(), await restartableMemcached()] as const;
-    const [mcA, mcB] = [await startProxy(servers[0].port), await startProxy(servers[1].port)];
-    const [hostA, hostB] = [await startProxy(5672), await startProxy(5672)];
-    const config = writeConfig(`region: chaos
+      const servers = [await restartableMemcached(), await restartableMemcached()] as const;
+      const [mcA, mcB] = [await startProxy(servers[0].port), await startProxy(servers[1].port)];
+      const [hostA, hostB] = [await startProxy(5672), await startProxy(5672)];
+      const config = writeConfig(`region: chaos
 amqp:
   url: rabbit://guest:guest@127.0.0.1:${hostA.port},guest:guest@127.0.0.1:${hostB.port}/
   pool: ${NAME}
@@ -104,161 +109,188 @@ markers: { reassertIntervalSeconds: 5 }
 http: { host: 127.0.0.1, port: 0 }
 shutdown: { graceMs: 2000 }
 `);
-    const crashes: string[] = [];
-    const ours = new Set<ChildDaemon>();
-    const all: ChildDaemon[] = [];
-    const start = async (): Promise<ChildDaemon> => {
-      const d = runCli(['run', '--config', config]);
-      all.push(d);
-      d.exited.then((code) => {
-        if (!ours.has(d)) crashes.push(`exit ${code}: ${d.output().slice(-2000)}`);
-      });
-      await d.waitForLog(/"msg":"consuming"/, 30_000).catch(() => {});
-      return d;
-    };
-    const restart = async (signal: 'SIGKILL' | 'SIGTERM') => {
-      ours.add(daemon);
-      daemon.child.kill(signal);
-      const code = await daemon.exited;
-      if (signal === 'SIGTERM' && code !== 0) crashes.push(`SIGTERM exit ${code}`);
-      daemon = await start();
-    };
-    let daemon = await start();
-    const publisher = new Publisher();
-    const proxies: TestProxy[] = [mcA, mcB, hostA, hostB];
-
-    // Each phase publishes its share while one fault is injected and healed; the fault begins once
-    // part of the phase is published, so notifications are in flight when it strikes.
-    const faults: Array<[string, () => Promise<void>]> = [
-      ['none', async () => {}],
-      [
-        'connection closed by the broker',
-        async () => void closeConnections('keystone-cache-invalidator:chaos'),
-      ],
-      [
-        'one memcached server down, back empty',
-        async () => {
-          await servers[1].stop();
-          await sleep(1_500);
-          await servers[1].start();
-          await sleep(1_000); // a few probes: time to notice the wipe before the next fault
-        },
-      ],
-      ['daemon SIGKILL', () => restart('SIGKILL')],
-      [
-        'a broker host down',
-        async () => {
-          hostA.refuse(true);
-          hostA.cutAll();
-          await sleep(1_500);
-          hostA.refuse(false);
-        },
-      ],
-      [
-        'one memcached server partitioned',
-        async () => {
-          mcA.freeze();
-          await sleep(1_500);
-          mcA.thaw();
-        },
-      ],
-      [
-        'silent partition from the broker (heartbeats lost)',
-        async () => {
-          hostA.freeze();
-          hostB.freeze();
-          await sleep(4_000);
-          hostA.thaw();
-          hostB.thaw();
-        },
-      ],
-      [
-        'every memcached server unreachable',
-        async () => {
-          mcA.freeze();
-          mcB.freeze();
-          await sleep(2_000);
-          mcA.thaw();
-          mcB.thaw();
-        },
-      ],
-      [
-        'broker stop and start',
-        async () => {
-          await rabbitmqctl('stop_app');
-          await rabbitmqctl('start_app');
-        },
-      ],
-      ['daemon SIGTERM', () => restart('SIGTERM')],
-    ];
-    expect(faults).toHaveLength(PHASES);
-
-    const users: string[] = [];
-    let malformed = 0;
-    try {
-      for (const [phase, [, fault]] of faults.entries()) {
-        const bodies: Buffer[] = [];
-        for (let i = 0; i < EVENTS / PHASES; i++) {
-          if ((phase * EVENTS) / PHASES + i > 0 && i % MALFORMED_EVERY === 0) {
-            bodies.push(Buffer.from(`{"oslo.version": "2.0", "oslo.message": "{not json ${malformed++}`));
-          }
-          const user = randomBytes(12).toString('hex');
-          users.push(user);
-          bodies.push(osloV2Body('identity.user.updated', { resource_info: user }));
-        }
-        const half = Math.floor(bodies.length / 2);
-        await publisher.publish(bodies.slice(0, half));
-        await Promise.all([publisher.publish(bodies.slice(half)), fault()]);
-      }
-      expect(users).toHaveLength(EVENTS);
-
-      for (const server of servers) {
-        await waitFor(
-          `all ${EVENTS} markers on ${server.address}`,
-          async () => {
-            const held = new Set((await keys(server.address)).filter((k) => k.startsWith('kci:v1:user:')));
-            const missing = users.filter((u) => !held.has(`kci:v1:user:${u}`)).length;
-            return missing === 0 ? true : undefined;
-          },
-          120_000,
+      const crashes: string[] = [];
+      const ours = new Set<ChildDaemon>();
+      const all: ChildDaemon[] = [];
+      // Where the test is, so a hang names its step: vitest's timeout ends the test without our catch.
+      const began = Date.now();
+      const steps: string[] = [];
+      const step = (name: string) => steps.push(`${((Date.now() - began) / 1000).toFixed(1)} s  ${name}`);
+      const dump = (why: string) => {
+        writeFileSync(
+          '.reports/chaos-daemons.log',
+          [why, ...steps, ...all.map((d, i) => `--- daemon ${i}\n${d.output()}`)].join('\n'),
         );
-      }
-      await waitFor(
-        'the pool queue drained',
-        async () => ((await publisher.depth(NAME)) === 0 ? true : undefined),
-        60_000,
+        console.error(`chaos: ${why}; last step: ${steps.at(-1)}; daemon logs: .reports/chaos-daemons.log`);
+      };
+      const watchdog = setTimeout(
+        () => dump('still running near the test timeout'),
+        TEST_TIMEOUT_MS - 20_000,
       );
-      // Every malformed message was parked exactly once, and none blocked the queue.
-      expect(await publisher.depth(`${NAME}.parked`)).toBe(malformed);
-      expect(daemon.child.exitCode).toBeNull();
-      expect(crashes).toEqual([]);
-      expect(all).toHaveLength(3);
-      // The faults struck: each left its trace in the daemons' logs.
-      const logs = all.map((d) => d.output()).join('\n');
-      for (const trace of [
-        'broker session ended; reconnecting',
-        'lost its data',
-        'invalidation not written everywhere; retrying',
-        'parked a notification',
-        '"redelivered":true',
-      ])
-        expect(logs, trace).toContain(trace);
-    } catch (error) {
-      writeFileSync('.reports/chaos-daemons.log', all.map((d) => d.output()).join('\n'));
-      console.error('daemon logs: .reports/chaos-daemons.log');
-      throw error;
-    } finally {
-      ours.add(daemon);
-      daemon.child.kill('SIGTERM');
-      await daemon.exited;
-      await publisher.close();
-      for (const p of proxies) await p.close();
-      for (const s of servers) await s.stop();
-      const end = await amqp.connect(BROKER_URL);
-      const ch = await end.createChannel();
-      for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await ch.deleteQueue(q);
-      await ch.deleteExchange(NAME);
-      await end.close();
-    }
-  }, 300_000);
+      const start = async (): Promise<ChildDaemon> => {
+        const d = runCli(['run', '--config', config]);
+        all.push(d);
+        d.exited.then((code) => {
+          if (!ours.has(d)) crashes.push(`exit ${code}: ${d.output().slice(-2000)}`);
+        });
+        await d.waitForLog(/"msg":"consuming"/, 30_000).catch(() => {});
+        return d;
+      };
+      /** Ends our daemon; one that outlives EXIT_LIMIT_MS after the signal is a crash, and killed. */
+      const end = async (signal: 'SIGKILL' | 'SIGTERM') => {
+        ours.add(daemon);
+        daemon.child.kill(signal);
+        const code = await Promise.race([daemon.exited, sleep(EXIT_LIMIT_MS).then(() => 'hung' as const)]);
+        if (code === 'hung') {
+          crashes.push(`no exit within ${EXIT_LIMIT_MS} ms of ${signal}: ${daemon.output().slice(-2000)}`);
+          daemon.child.kill('SIGKILL');
+          await daemon.exited;
+        } else if (signal === 'SIGTERM' && code !== 0) crashes.push(`SIGTERM exit ${code}`);
+      };
+      const restart = async (signal: 'SIGKILL' | 'SIGTERM') => {
+        await end(signal);
+        daemon = await start();
+      };
+      let daemon = await start();
+      const publisher = new Publisher();
+      const proxies: TestProxy[] = [mcA, mcB, hostA, hostB];
+
+      // Each phase publishes its share while one fault is injected and healed; the fault begins once
+      // part of the phase is published, so notifications are in flight when it strikes.
+      const faults: Array<[string, () => Promise<void>]> = [
+        ['none', async () => {}],
+        [
+          'connection closed by the broker',
+          async () => void closeConnections('keystone-cache-invalidator:chaos'),
+        ],
+        [
+          'one memcached server down, back empty',
+          async () => {
+            await servers[1].stop();
+            await sleep(1_500);
+            await servers[1].start();
+            await sleep(1_000); // a few probes: time to notice the wipe before the next fault
+          },
+        ],
+        ['daemon SIGKILL', () => restart('SIGKILL')],
+        [
+          'a broker host down',
+          async () => {
+            hostA.refuse(true);
+            hostA.cutAll();
+            await sleep(1_500);
+            hostA.refuse(false);
+          },
+        ],
+        [
+          'one memcached server partitioned',
+          async () => {
+            mcA.freeze();
+            await sleep(1_500);
+            mcA.thaw();
+          },
+        ],
+        [
+          'silent partition from the broker (heartbeats lost)',
+          async () => {
+            hostA.freeze();
+            hostB.freeze();
+            await sleep(4_000);
+            hostA.thaw();
+            hostB.thaw();
+          },
+        ],
+        [
+          'every memcached server unreachable',
+          async () => {
+            mcA.freeze();
+            mcB.freeze();
+            await sleep(2_000);
+            mcA.thaw();
+            mcB.thaw();
+          },
+        ],
+        [
+          'broker stop and start',
+          async () => {
+            await rabbitmqctl('stop_app');
+            await rabbitmqctl('start_app');
+          },
+        ],
+        ['daemon SIGTERM', () => restart('SIGTERM')],
+      ];
+      expect(faults).toHaveLength(PHASES);
+
+      const users: string[] = [];
+      let malformed = 0;
+      try {
+        for (const [phase, [name, fault]] of faults.entries()) {
+          step(`phase ${phase}: ${name}`);
+          const bodies: Buffer[] = [];
+          for (let i = 0; i < EVENTS / PHASES; i++) {
+            if ((phase * EVENTS) / PHASES + i > 0 && i % MALFORMED_EVERY === 0) {
+              bodies.push(Buffer.from(`{"oslo.version": "2.0", "oslo.message": "{not json ${malformed++}`));
+            }
+            const user = randomBytes(12).toString('hex');
+            users.push(user);
+            bodies.push(osloV2Body('identity.user.updated', { resource_info: user }));
+          }
+          const half = Math.floor(bodies.length / 2);
+          await publisher.publish(bodies.slice(0, half));
+          await Promise.all([publisher.publish(bodies.slice(half)), fault()]);
+        }
+        expect(users).toHaveLength(EVENTS);
+
+        for (const server of servers) {
+          step(`waiting for every marker on ${server.address}`);
+          await waitFor(
+            `all ${EVENTS} markers on ${server.address}`,
+            async () => {
+              const held = new Set((await keys(server.address)).filter((k) => k.startsWith('kci:v1:user:')));
+              const missing = users.filter((u) => !held.has(`kci:v1:user:${u}`)).length;
+              return missing === 0 ? true : undefined;
+            },
+            120_000,
+          );
+        }
+        step('waiting for the pool queue to drain');
+        await waitFor(
+          'the pool queue drained',
+          async () => ((await publisher.depth(NAME)) === 0 ? true : undefined),
+          60_000,
+        );
+        // Every malformed message was parked exactly once, and none blocked the queue.
+        expect(await publisher.depth(`${NAME}.parked`)).toBe(malformed);
+        expect(daemon.child.exitCode).toBeNull();
+        expect(crashes).toEqual([]);
+        expect(all).toHaveLength(3);
+        // The faults struck: each left its trace in the daemons' logs.
+        const logs = all.map((d) => d.output()).join('\n');
+        for (const trace of [
+          'broker session ended; reconnecting',
+          'lost its data',
+          'invalidation not written everywhere; retrying',
+          'parked a notification',
+          '"redelivered":true',
+        ])
+          expect(logs, trace).toContain(trace);
+      } catch (error) {
+        dump(`failed: ${(error as Error).message}`);
+        throw error;
+      } finally {
+        clearTimeout(watchdog);
+        step('cleaning up');
+        await end('SIGTERM');
+        await publisher.close();
+        for (const p of proxies) await p.close();
+        for (const s of servers) await s.stop();
+        const last = await amqp.connect(BROKER_URL);
+        const ch = await last.createChannel();
+        for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await ch.deleteQueue(q);
+        await ch.deleteExchange(NAME);
+        await last.close();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
