@@ -44,6 +44,8 @@ export class MemcachedConnection {
   #chunks: Buffer[] = [];
   #chunkBytes = 0;
   #idle: NodeJS.Timeout | null = null;
+  /** The socket corked for this tick: requests made in one tick leave in one write (one syscall). */
+  #corked: net.Socket | null = null;
   readonly #pending: PendingRequest[] = [];
   #closed = false;
   /** Outcome of the last exchange with the server: false after a failure until a request succeeds. */
@@ -127,8 +129,25 @@ export class MemcachedConnection {
           new MemcachedUnavailable(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`),
         );
       }, this.#options.requestTimeoutMs);
-      socket.write(payload);
+      this.#send(socket, payload);
     });
+  }
+
+  /**
+   * A write per request was the daemon's largest cost (a syscall each, with Nagle off). Requests made
+   * in the same tick (a batch of markers, a burst of deliveries) are corked and leave together when the
+   * tick's promise jobs are done: the same bytes, in order, in one writev.
+   */
+  #send(socket: net.Socket, payload: Buffer): void {
+    if (this.#corked !== socket) {
+      this.#corked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        if (this.#corked === socket) this.#corked = null;
+        socket.uncork();
+      });
+    }
+    socket.write(payload);
   }
 
   #connect(): Promise<net.Socket> {
