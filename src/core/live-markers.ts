@@ -15,7 +15,8 @@ export class LiveMarkers {
   readonly #limit: number;
   readonly #summaryKey: string;
   // Insertion order is write order: a re-recorded key moves to the end, so the first entry expires first.
-  readonly #entries = new Map<string, LiveMarker>();
+  // The key is not repeated in the entry: at the default limit (100,000) every byte per marker counts.
+  readonly #entries = new Map<string, { valueMs: number; expiresAtMs: number }>();
 
   constructor(limit: number, summaryKey: string) {
     if (limit < 1) throw new RangeError('LiveMarkers needs a limit of at least 1');
@@ -23,24 +24,30 @@ export class LiveMarkers {
     this.#summaryKey = summaryKey;
   }
 
-  /** Keep `key` at no less than `valueMs` until at least `expiresAtMs`. */
-  record(key: string, valueMs: number, expiresAtMs: number): void {
+  /**
+   * Keep `key` at no less than `valueMs` until at least `expiresAtMs`. Returns whether it was remembered
+   * already (and so, most likely, is on the servers): the writer chooses its first command by it.
+   */
+  record(key: string, valueMs: number, expiresAtMs: number): boolean {
     const known = this.#entries.get(key);
-    this.#entries.delete(key);
-    this.#entries.set(key, {
-      key,
-      valueMs: Math.max(valueMs, known?.valueMs ?? valueMs),
-      expiresAtMs: Math.max(expiresAtMs, known?.expiresAtMs ?? expiresAtMs),
-    });
+    if (known !== undefined) {
+      this.#entries.delete(key);
+      known.valueMs = Math.max(valueMs, known.valueMs);
+      known.expiresAtMs = Math.max(expiresAtMs, known.expiresAtMs);
+      this.#entries.set(key, known);
+      return true;
+    }
+    this.#entries.set(key, { valueMs, expiresAtMs });
     while (this.#entries.size > this.#limit) this.#foldOldest();
+    return false;
   }
 
   /** The markers still alive at `nowMs`, oldest first; expired ones are forgotten. */
   live(nowMs: number): LiveMarker[] {
     const live: LiveMarker[] = [];
-    for (const [key, marker] of this.#entries) {
-      if (marker.expiresAtMs <= nowMs) this.#entries.delete(key);
-      else live.push(marker);
+    for (const [key, { valueMs, expiresAtMs }] of this.#entries) {
+      if (expiresAtMs <= nowMs) this.#entries.delete(key);
+      else live.push({ key, valueMs, expiresAtMs });
     }
     return live;
   }
@@ -50,12 +57,11 @@ export class LiveMarkers {
   }
 
   #foldOldest(): void {
-    for (const oldest of this.#entries.values()) {
-      if (oldest.key === this.#summaryKey) continue;
-      this.#entries.delete(oldest.key);
+    for (const [key, oldest] of this.#entries) {
+      if (key === this.#summaryKey) continue;
+      this.#entries.delete(key);
       const summary = this.#entries.get(this.#summaryKey);
       this.#entries.set(this.#summaryKey, {
-        key: this.#summaryKey,
         valueMs: Math.max(oldest.valueMs, summary?.valueMs ?? 0),
         expiresAtMs: Math.max(oldest.expiresAtMs, summary?.expiresAtMs ?? 0),
       });

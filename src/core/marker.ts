@@ -10,7 +10,9 @@ const MARKER_VALUE = /^[0-9]{1,16}$/;
 /** `<prefix>:v1:global` or `<prefix>:v1:<kind>:<id>`; ids outside the safe alphabet are hashed. */
 export function markerKey(prefix: string, t: Target): string {
   if (t.kind === 'global') return `${prefix}:${PROTOCOL_VERSION}:global`;
-  return `${prefix}:${PROTOCOL_VERSION}:${t.kind}:${encodeId(t.id)}`;
+  // join, not a template: V8 builds a template of 13+ characters as a rope that keeps its parts (the id
+  // from the parsed message among them) alive; the daemon remembers up to 100,000 keys (live markers).
+  return [prefix, PROTOCOL_VERSION, t.kind, encodeId(t.id)].join(':');
 }
 
 // memcached keys may not hold spaces or control characters and stop at 250 bytes; a hash keeps any

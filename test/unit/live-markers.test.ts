@@ -14,6 +14,15 @@ describe('LiveMarkers: what a server that lost markers is given again', () => {
     ]);
   });
 
+  it('says whether a key was remembered already (the writer then expects it on the servers)', () => {
+    const live = new LiveMarkers(2, 'g');
+    expect(live.record('u', 1, 100)).toBe(false);
+    expect(live.record('u', 2, 100)).toBe(true);
+    live.record('p', 1, 100);
+    live.record('d', 1, 100); // the limit folds u into g: u is no longer remembered by itself
+    expect(live.record('u', 3, 100)).toBe(false);
+  });
+
   it('forgets markers once they expire', () => {
     const live = new LiveMarkers(10, 'g');
     live.record('a', 1, 100);
