@@ -6,7 +6,7 @@ import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
 import type { Replayable } from '../ports/replayable.ts';
 import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
-import { writeMarker } from './write-marker.ts';
+import { type MarkerExpectation, writeMarker, writeMarkers } from './write-marker.ts';
 
 export interface MarkerSettings {
   readonly prefix: string;
@@ -20,7 +20,7 @@ export interface MarkerSettings {
 /** `applied`: a server holds the marker and every other server will be given it. */
 export type MarkerObserver = EveryServerObserver<Target>;
 
-/** Re-asserting writes in flight at once on one connection (memcached pipelines them). */
+/** Markers re-asserted per multi-get (and writes in flight at once for those a server lacks). */
 const REASSERT_CHUNK = 256;
 
 /**
@@ -70,9 +70,17 @@ export class MarkersAction implements Action<Target>, Replayable {
     const nowMs = this.#now();
     const valueMs = markerTime(nowMs, this.#settings.clockSkewMarginMs);
     const expiresAtMs = nowMs + this.#settings.ttlSeconds * 1000;
-    for (const target of batch) this.#live.record(this.laneOf(target), valueMs, expiresAtMs);
-    const write = (server: MemcachedConnection, target: Target) =>
-      writeMarker(server, this.laneOf(target), valueMs, this.#settings.ttlSeconds);
+    // A marker this daemon does not remember is most likely absent everywhere: try `add` first.
+    const keys = new Map<Target, { key: string; expect: MarkerExpectation }>();
+    for (const target of batch) {
+      const key = this.laneOf(target);
+      const known = this.#live.record(key, valueMs, expiresAtMs);
+      keys.set(target, { key, expect: known ? 'present' : 'absent' });
+    }
+    const write = (server: MemcachedConnection, target: Target) => {
+      const { key, expect } = keys.get(target) as { key: string; expect: MarkerExpectation };
+      return writeMarker(server, key, valueMs, this.#settings.ttlSeconds, expect);
+    };
     const owe = (server: string) => this.#owed.add(server);
     await applyOnEveryServer(this.#servers, batch, write, this.#observer, owe, 'marker write');
   }
@@ -102,13 +110,13 @@ export class MarkersAction implements Action<Target>, Replayable {
       const live = this.#live.live(this.#now());
       for (let i = 0; i < live.length; i += REASSERT_CHUNK) {
         signal.throwIfAborted();
-        const chunk = live.slice(i, i + REASSERT_CHUNK);
-        await Promise.all(
-          chunk.map((m) => {
-            const ttlSeconds = Math.max(1, Math.ceil((m.expiresAtMs - this.#now()) / 1000));
-            return writeMarker(server, m.key, m.valueMs, ttlSeconds);
-          }),
-        );
+        const nowMs = this.#now();
+        const chunk = live.slice(i, i + REASSERT_CHUNK).map((m) => ({
+          key: m.key,
+          valueMs: m.valueMs,
+          ttlSeconds: Math.max(1, Math.ceil((m.expiresAtMs - nowMs) / 1000)),
+        }));
+        await writeMarkers(server, chunk);
       }
     } catch (error) {
       this.#owed.add(name);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
-import { writeMarker } from '../../src/actions/write-marker.ts';
+import { writeMarker, writeMarkers } from '../../src/actions/write-marker.ts';
 import { MemcachedConnection, MemcachedUnavailable } from '../../src/adapters/memcached/connection.ts';
 import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
 import { startBlackhole } from '../support/blackhole.ts';
-import { get, SERVERS, set } from '../support/memcached-probe.ts';
+import { command, get, SERVERS, set, stats } from '../support/memcached-probe.ts';
 import { startMemcached } from '../support/tls.ts';
 
 const options = { connectTimeoutMs: 500, requestTimeoutMs: 300, tls: null };
@@ -66,6 +66,62 @@ describe('marker writes on a real memcached', () => {
     await Promise.all(keys.map((k, i) => c.add(k, String(i), 60)));
     const found = await c.gets(keys);
     expect(keys.map((k) => found.get(k)?.value.toString())).toEqual(keys.map((_, i) => String(i)));
+  });
+});
+
+describe('marker writes that expect the key to be absent (a first marker for its subject)', () => {
+  it('cost one add and no read', async () => {
+    const server = await startMemcached(['-m', '16']);
+    onTestFinished(() => server.stop());
+    const before = await stats(server.address);
+    expect(await writeMarker(connect(server.address), freshKey(), 1000, 60, 'absent')).toBe('written');
+    const after = await stats(server.address);
+    expect(after.cmd_get).toBe(before.cmd_get);
+    expect((after.cmd_set ?? 0) - (before.cmd_set ?? 0)).toBe(1);
+  });
+
+  it('still never move a marker backwards, and still move it forward or replace a non-marker', async () => {
+    const c = connect(SERVERS[0]);
+    const [newer, older, garbage] = [freshKey(), freshKey(), freshKey()];
+    await writeMarker(c, newer, 2000, 60);
+    await writeMarker(c, older, 1000, 60);
+    await set(SERVERS[0], garbage, 'garbage');
+    expect(await writeMarker(c, newer, 1500, 60, 'absent')).toBe('already-newer');
+    expect(await writeMarker(c, older, 1500, 60, 'absent')).toBe('written');
+    expect(await writeMarker(c, garbage, 1500, 60, 'absent')).toBe('written');
+    expect([
+      await get(SERVERS[0], newer),
+      await get(SERVERS[0], older),
+      await get(SERVERS[0], garbage),
+    ]).toEqual(['2000', '1500', '1500']);
+  });
+});
+
+describe('re-asserting many markers on one server (writeMarkers)', () => {
+  const casUnique = async (key: string) =>
+    /^VALUE \S+ \d+ \d+ (\d+)/m.exec(await command(SERVERS[1], `gets ${key}`, /END\r\n$/))?.[1];
+
+  it('writes what is absent, older or not a marker, and leaves what the server holds as new untouched', async () => {
+    const c = connect(SERVERS[1]);
+    const [absent, older, same, newer, garbage] = [
+      freshKey(),
+      freshKey(),
+      freshKey(),
+      freshKey(),
+      freshKey(),
+    ];
+    await writeMarker(c, older, 1000, 60);
+    await writeMarker(c, same, 5000, 60);
+    await writeMarker(c, newer, 9000, 60);
+    await set(SERVERS[1], garbage, 'garbage');
+    const untouched = [await casUnique(same), await casUnique(newer)];
+    await writeMarkers(
+      c,
+      [absent, older, same, newer, garbage].map((key) => ({ key, valueMs: 5000, ttlSeconds: 60 })),
+    );
+    const values = await Promise.all([absent, older, same, newer, garbage].map((k) => get(SERVERS[1], k)));
+    expect(values).toEqual(['5000', '5000', '5000', '9000', '5000']);
+    expect([await casUnique(same), await casUnique(newer)]).toEqual(untouched);
   });
 });
 
