@@ -43,6 +43,23 @@ export async function listMarkerKeys(
   return (await listKeys(server.server, socket, mode, prefix, settings.limits, signal)).keys;
 }
 
+/** The values `server` holds under `keys`, one multi-get chunk at a time. */
+export async function* storedMarkerChunks(
+  server: MemcachedConnection,
+  keys: ReadonlyArray<{ key: string; exp: number | null }>,
+  signal?: AbortSignal,
+): AsyncGenerator<StoredMarker[]> {
+  for (let i = 0; i < keys.length; i += GETS_CHUNK) {
+    signal?.throwIfAborted();
+    const chunk = keys.slice(i, i + GETS_CHUNK);
+    const items = await server.gets(chunk.map((k) => k.key));
+    yield chunk.map(({ key, exp }) => {
+      const raw = items.get(key)?.value.toString('latin1');
+      return { key, exp, valueMs: raw === undefined ? null : decodeMarkerValue(raw) };
+    });
+  }
+}
+
 /** The values `server` holds under `keys`, read in multi-get chunks. */
 export async function readStoredMarkers(
   server: MemcachedConnection,
@@ -50,22 +67,15 @@ export async function readStoredMarkers(
   signal?: AbortSignal,
 ): Promise<StoredMarker[]> {
   const stored: StoredMarker[] = [];
-  for (let i = 0; i < keys.length; i += GETS_CHUNK) {
-    signal?.throwIfAborted();
-    const chunk = keys.slice(i, i + GETS_CHUNK);
-    const items = await server.gets(chunk.map((k) => k.key));
-    for (const { key, exp } of chunk) {
-      const raw = items.get(key)?.value.toString('latin1');
-      stored.push({ key, exp, valueMs: raw === undefined ? null : decodeMarkerValue(raw) });
-    }
-  }
+  for await (const chunk of storedMarkerChunks(server, keys, signal)) stored.push(...chunk);
   return stored;
 }
 
 /**
  * A daemon that starts remembers no marker, yet a server that was away may have missed markers written
  * before the restart (by this daemon's previous life or by another replica). This reads back the
- * markers `server` holds, so they can be re-asserted on every server. Returns how many it found.
+ * markers `server` holds, so they can be re-asserted on every server. Returns how many it found. Chunk
+ * by chunk: a server may hold 100,000 markers, and only the remembered ones need to stay in memory.
  */
 export async function harvestMarkers(
   server: MemcachedConnection,
@@ -77,12 +87,14 @@ export async function harvestMarkers(
 ): Promise<number> {
   const keys = await listMarkerKeys(server, socket, settings, signal);
   let found = 0;
-  for (const { key, exp, valueMs } of await readStoredMarkers(server, keys, signal)) {
-    if (valueMs === null) continue;
-    // A marker keeps its own expiry; one stored without (exp=-1) by another writer gets ours.
-    const expiresAtMs = exp !== null && exp > 0 ? exp * 1000 : nowMs + settings.ttlSeconds * 1000;
-    remember(key, valueMs, expiresAtMs);
-    found++;
+  for await (const chunk of storedMarkerChunks(server, keys, signal)) {
+    for (const { key, exp, valueMs } of chunk) {
+      if (valueMs === null) continue;
+      // A marker keeps its own expiry; one stored without (exp=-1) by another writer gets ours.
+      const expiresAtMs = exp !== null && exp > 0 ? exp * 1000 : nowMs + settings.ttlSeconds * 1000;
+      remember(key, valueMs, expiresAtMs);
+      found++;
+    }
   }
   return found;
 }
