@@ -153,6 +153,10 @@ export class Amqp091Source implements Source {
         ...(transport.tls ? this.#tlsFor(host) : {}),
         timeout: this.#config.connectTimeoutMs,
         keepAlive: true,
+        // amqplib leaves Nagle on unless asked: an ack, a heartbeat or a cancel then waits for the
+        // previous segment's ACK (up to a delayed-ACK timeout, 40 ms on Linux). py-amqp, under oslo,
+        // sets TCP_NODELAY too.
+        noDelay: true,
         clientProperties: { connection_name: this.#connectionName },
       },
     );
