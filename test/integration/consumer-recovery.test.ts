@@ -106,7 +106,7 @@ describe('broker faults', () => {
     const consuming = () => d().logLines.filter((l) => l.includes('"msg":"consuming"')).length;
     const before = consuming();
     // The daemon names its connection keystone-cache-invalidator:<region>:<pid>; this process runs it.
-    expect(closeConnections(`keystone-cache-invalidator:test:${process.pid}`)).toBeGreaterThan(0);
+    expect(await closeConnections(`keystone-cache-invalidator:test:${process.pid}`)).toBeGreaterThan(0);
     await waitFor('consuming again', async () => (consuming() > before ? true : undefined));
     const user = randomBytes(16).toString('hex');
     await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));

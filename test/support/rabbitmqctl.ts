@@ -1,27 +1,26 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 
 const RABBITMQCTL = '/usr/sbin/rabbitmqctl';
+const run = promisify(execFile);
 
 /**
  * Closes, as an operator would with `rabbitmqctl close_connection`, every broker connection whose
- * connection_name contains `match`. Returns how many were closed.
+ * connection_name contains `match`. Returns how many were closed. Asynchronous: the tests' TCP proxies
+ * live in the test process, and a blocked event loop would freeze every connection through them.
  */
-export function closeConnections(match: string, reason = 'closed by a test'): number {
+export async function closeConnections(match: string, reason = 'closed by a test'): Promise<number> {
   // The plain listing gives pids as <rabbit@host.N.N.N>, the form close_connection takes (the JSON
   // formatter's #PID<...> is refused).
-  const listing = execFileSync(
+  const { stdout } = await run(
     RABBITMQCTL,
     ['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers'],
-    {
-      encoding: 'utf8',
-      timeout: 30_000,
-    },
+    { encoding: 'utf8', timeout: 30_000 },
   );
-  const matching = listing
+  const matching = stdout
     .split('\n')
     .filter((line) => line.includes(match))
     .map((line) => line.split('\t')[0] as string);
-  for (const pid of matching)
-    execFileSync(RABBITMQCTL, ['close_connection', pid, reason], { timeout: 30_000 });
+  for (const pid of matching) await run(RABBITMQCTL, ['close_connection', pid, reason], { timeout: 30_000 });
   return matching.length;
 }
