@@ -37,6 +37,14 @@ describe('the Dockerfile', () => {
     expect(instructions.find((l) => l.startsWith('CMD'))).toBe('CMD ["run"]');
   });
 
+  it('bounds V8 young generation explicitly, in the form the benchmark reads its node flags from', () => {
+    const entrypoint = instructions.find((l) => l.startsWith('ENTRYPOINT')) ?? '';
+    const words = JSON.parse(entrypoint.slice('ENTRYPOINT '.length)) as string[];
+    expect(words[0]).toBe('node');
+    expect(words.at(-1)).toBe('/app/bin/keystone-cache-invalidator.js');
+    expect(words).toContain('--max-semi-space-size=8');
+  });
+
   it('keeps the build context to what it copies (no .git, node_modules, secrets)', () => {
     expect(dockerignore).toMatch(/^\*$/m);
     for (const copied of dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)) {
