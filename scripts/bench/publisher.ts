@@ -1,0 +1,78 @@
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import { osloV2Body } from '../../test/support/oslo-wire.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ROUTING_KEY = 'notifications.info';
+
+/**
+ * Publishes Keystone-shaped `identity.user.updated` notifications in the exact oslo v2 wire format, with
+ * confirms, as Keystone's notifier does. TCP_NODELAY as py-amqp sets it: with Nagle a publish waits for
+ * the broker's ACK of the previous one, and the figures would count that as the daemon's.
+ */
+export class Publisher {
+  readonly exchange: string;
+  readonly #connection: ChannelModel;
+  readonly channel: ConfirmChannel;
+
+  private constructor(exchange: string, connection: ChannelModel, channel: ConfirmChannel) {
+    this.exchange = exchange;
+    this.#connection = connection;
+    this.channel = channel;
+  }
+
+  static async open(url: string, exchange: string): Promise<Publisher> {
+    const connection = await amqp.connect(url, { noDelay: true });
+    const channel = await connection.createConfirmChannel();
+    await channel.assertExchange(exchange, 'topic', { durable: false });
+    return new Publisher(exchange, connection, channel);
+  }
+
+  /** A fresh queue bound as a daemon's pool queue is (any earlier one and its messages deleted). */
+  async freshQueue(name: string): Promise<void> {
+    await this.channel.deleteQueue(name);
+    await this.channel.assertQueue(name, { durable: false, autoDelete: false });
+    await this.channel.bindQueue(name, this.exchange, ROUTING_KEY);
+  }
+
+  async depth(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
+  publish(user: string, seq?: number): void {
+    this.channel.publish(
+      this.exchange,
+      ROUTING_KEY,
+      osloV2Body('identity.user.updated', { resource_info: user }),
+      {
+        contentType: 'application/json',
+        ...(seq === undefined ? {} : { messageId: String(seq) }),
+      },
+    );
+  }
+
+  /** `count` notifications at `rate` per second; `before(seq)` runs just before each is published. */
+  async atRate(count: number, rate: number, user: (seq: number) => string, before: (seq: number) => void) {
+    const started = performance.now();
+    for (let seq = 0; seq < count; seq++) {
+      const wait = started + (seq * 1000) / rate - performance.now();
+      if (wait > 1) await sleep(wait);
+      before(seq);
+      this.publish(user(seq), seq);
+      if (seq % 500 === 499) await this.channel.waitForConfirms();
+    }
+    await this.channel.waitForConfirms();
+  }
+
+  /** `count` notifications as fast as confirms allow. */
+  async all(count: number, user: (seq: number) => string): Promise<void> {
+    for (let seq = 0; seq < count; seq++) {
+      this.publish(user(seq));
+      if (seq % 1000 === 999) await this.channel.waitForConfirms();
+    }
+    await this.channel.waitForConfirms();
+  }
+
+  async close(): Promise<void> {
+    await this.#connection.close();
+  }
+}

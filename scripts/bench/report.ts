@@ -1,0 +1,76 @@
+import type { BacklogFigures, FloorFigures, LatencyFigures, ReadBackFigures } from './phases.ts';
+import type { PurgeFigures } from './purge-scan.ts';
+import type { Percentiles } from './stats.ts';
+
+export const TARGETS = { p99Ms: 10, atRate: 2000, backlogOf100000InSeconds: 10, rssMb: 100 } as const;
+
+export interface BenchResult {
+  readonly machine: Record<string, unknown>;
+  readonly settings: { readonly nodeFlags: readonly string[]; readonly memoryLimitMb: number | null };
+  readonly floor: FloorFigures | null;
+  readonly latency: { readonly runs: readonly LatencyFigures[]; readonly median: LatencyFigures } | null;
+  readonly backlog: BacklogFigures | null;
+  readonly readBack: ReadBackFigures | null;
+  readonly purge: readonly PurgeFigures[];
+  readonly targets: typeof TARGETS;
+}
+
+const ms = (p: Percentiles) =>
+  `p50 ${p.p50Ms}   p90 ${p.p90Ms}   p99 ${p.p99Ms}   p99.9 ${p.p999Ms}   max ${p.maxMs} ms`;
+const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+/** The human table: each figure beside its target (reported, never enforced). */
+export function printReport(r: BenchResult): void {
+  const lines: string[] = [];
+  const flags = r.settings.nodeFlags.join(' ') || '(none)';
+  const limit =
+    r.settings.memoryLimitMb === null ? 'no memory limit' : `memory limit ${r.settings.memoryLimitMb} MiB`;
+  lines.push(`daemon: node ${flags}; ${limit}`);
+  if (r.floor)
+    lines.push(
+      `\nbroker alone, publish → consumer (${r.floor.events} at ${r.floor.rate}/s)\n  ${ms(r.floor)}`,
+    );
+  if (r.latency) {
+    const m = r.latency.median;
+    lines.push(
+      `\ninvalidation latency, publish → marker on every server (${m.events} events at ${m.rate}/s)`,
+    );
+    for (const [i, run] of r.latency.runs.entries()) {
+      lines.push(
+        `  run ${i + 1}: ${ms(run)}   daemon CPU ${run.daemon.cpuPercent} %, waited for a CPU ${run.daemon.waitedForCpuPercent} %; machine busy ${run.machine.busyPercent} % (stolen ${run.machine.stealPercent} %)`,
+      );
+    }
+    lines.push(
+      `  median run (by p99): ${ms(m)}   target p99 ≤ ${TARGETS.p99Ms} ms: ${met(m.p99Ms <= TARGETS.p99Ms)}`,
+    );
+    const lag = Object.entries(m.daemonLag).map(
+      ([k, v]) => `${k.replace(/within(\d+)Ms/, '≤ $1 ms')} ${Math.round(v * 100)} %`,
+    );
+    lines.push(`  the daemon's own lag (timestamp → written on a server): ${lag.join('   ')}`);
+    lines.push(
+      `  the daemon's event loop delay: p99 ${m.eventLoopDelay.p99Ms} ms, max ${m.eventLoopDelay.maxMs} ms`,
+    );
+    lines.push(
+      `  throughput ${m.throughputPerSecond}/s   coalescing ${m.coalescingRatio}   peak RSS ${m.daemon.peakRssMb} MB   target ≤ ${TARGETS.rssMb} MB: ${met(m.daemon.peakRssMb <= TARGETS.rssMb)}`,
+    );
+  }
+  const b = r.backlog;
+  if (b) {
+    const target = Math.round((TARGETS.backlogOf100000InSeconds * b.events) / 100_000);
+    lines.push(
+      `\nbacklog drain (${b.events} events waiting at start)\n  ${b.drainSeconds} s   ${b.eventsPerSecond}/s   daemon CPU ${b.daemon.cpuPercent} %   peak RSS ${b.daemon.peakRssMb} MB (${b.rssAfterDrainMb} MB after)   target ≤ ${target} s: ${met(b.drainSeconds <= target)}`,
+    );
+  }
+  const rb = r.readBack;
+  if (rb) {
+    lines.push(
+      `\nrestart with ${rb.markersOnServers} live markers on the servers\n  all read back ${rb.readBackSeconds} s   re-asserted on every server ${rb.reassertedSeconds} s   peak RSS ${rb.daemon.peakRssMb} MB`,
+    );
+  }
+  for (const p of r.purge) {
+    lines.push(
+      `\nmiddlewarePurge, ${p.tokensPerServer} cached tokens on each of ${p.servers} servers\n  listing ${p.listingMs} ms   whole purge ${p.purgeMs} ms   ${p.entriesPerSecond} entries/s   deleted ${p.entriesDeleted}`,
+    );
+  }
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,53 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/paths.ts';
+
+// `npm run bench` is not part of the suite (its figures are timings), but it must keep running: this
+// drives every phase at a tiny size and checks that each one produced its figures. No timing is asserted.
+describe('npm run bench -- --json', () => {
+  it('runs every phase against the real services and reports each figure', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        resolve(REPO_ROOT, 'scripts/bench.ts'),
+        ...[
+          '--rate',
+          '500',
+          '--count',
+          '200',
+          '--runs',
+          '2',
+          '--backlog',
+          '500',
+          '--purge',
+          '1000',
+          '--json',
+        ],
+      ],
+      { cwd: REPO_ROOT, timeout: 90_000 },
+    );
+    const r = JSON.parse(stdout);
+    expect(r.settings.nodeFlags).toEqual(['--max-semi-space-size=8']);
+    expect(r.floor.events).toBe(200);
+    expect(r.latency.runs).toHaveLength(2);
+    const run = r.latency.median;
+    expect(run.events).toBe(200);
+    expect(run.p50Ms).toBeGreaterThan(0);
+    expect(run.maxMs).toBeGreaterThanOrEqual(run.p999Ms);
+    expect(run.p999Ms).toBeGreaterThanOrEqual(run.p99Ms);
+    // Each event is for a new user: nothing to coalesce.
+    expect(run.coalescingRatio).toBe(1);
+    expect(run.daemon.peakRssMb).toBeGreaterThan(0);
+    expect(r.backlog.events).toBe(500);
+    expect(r.backlog.eventsPerSecond).toBeGreaterThan(0);
+    expect(r.readBack.markersOnServers).toBe(500);
+    expect(r.readBack.reassertedSeconds).toBeGreaterThanOrEqual(r.readBack.readBackSeconds);
+    // 1 % of 1,000 cached tokens on each of the two servers belong to the invalidated user.
+    expect(r.purge).toEqual([
+      expect.objectContaining({ tokensPerServer: 1000, keysListed: 2000, entriesDeleted: 20 }),
+    ]);
+    expect(r.targets).toEqual({ p99Ms: 10, atRate: 2000, backlogOf100000InSeconds: 10, rssMb: 100 });
+  }, 120_000);
+});
