@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- [--rate 2000] [--count 20000] [--runs 3] [--backlog 100000] [--purge 10000,100000]
+ * `npm run bench -- [--rate 2000] [--count 20000] [--runs 3] [--backlog 100000] [--burst 10000]
+ *                   [--burst-subjects 100] [--purge 10000,100000]
  *                   [--no-floor] [--memory-limit MiB] [--node-flags "…"] [--profile DIR] [--json]`
  *
  * Against the local RabbitMQ and the two local memcached servers (scripts/local-services.sh), with the
@@ -10,8 +11,9 @@
  *             on every server (p50 … max), throughput, coalescing, the daemon's CPU and peak RSS
  *   backlog   --backlog events wait on the queue, then a daemon starts and drains them
  *   read-back a daemon restarted while the servers hold the backlog's markers reads and re-asserts them
+ *   burst     --burst events for --burst-subjects users (cycled) wait, then drain: the coalescing ratio
  *   purge     a middlewarePurge scan for each --purge size of cached tokens per server
- * A phase given 0 (--count 0, --backlog 0, --purge '') is skipped. Targets are reported, never enforced;
+ * A phase given 0 (--count 0, --backlog 0, --burst 0, --purge '') is skipped. Targets are reported, never enforced;
  * this is not part of `npm test`. It flushes both memcached servers: run it on test servers only.
  * --memory-limit runs the daemon in a memory cgroup of that size (root), as the Helm chart's limit does.
  * --profile DIR: the daemon writes CPU and allocation profiles (on exit) and a heap snapshot at the end
@@ -19,11 +21,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeConfig } from '../test/support/child-daemon.ts';
 import { SERVERS, stats } from '../test/support/memcached-probe.ts';
+import { SHARED_DIR } from '../test/support/paths.ts';
 import { DaemonProcess } from './bench/daemon-process.ts';
 import { memoryCgroup } from './bench/memory-cgroup.ts';
 import { type BenchContext, backlogDrain, brokerFloor, latencyRun, readBack } from './bench/phases.ts';
@@ -39,6 +43,8 @@ const { values } = parseArgs({
     count: { type: 'string', default: '20000' },
     runs: { type: 'string', default: '3' },
     backlog: { type: 'string', default: '100000' },
+    burst: { type: 'string', default: '10000' },
+    'burst-subjects': { type: 'string', default: '100' },
     purge: { type: 'string', default: '10000,100000' },
     'no-floor': { type: 'boolean' },
     'memory-limit': { type: 'string' },
@@ -67,6 +73,14 @@ const nodeFlags =
     : values['node-flags'].split(' ').filter(Boolean);
 const memoryLimitMb = values['memory-limit'] === undefined ? null : Number(values['memory-limit']);
 const cgroup = memoryLimitMb === null ? undefined : memoryCgroup(memoryLimitMb);
+// The purge phase seeds cached validations in the format real keystonemiddleware wrote (shared/).
+const middlewareFixtures = resolve(SHARED_DIR, 'fixtures/keystonemiddleware-memcache');
+if (purgeSizes.length > 0 && !existsSync(middlewareFixtures)) {
+  console.error(
+    `bench: the purge phase needs ${middlewareFixtures} (set KCI_SHARED_DIR, or skip it: --purge '')`,
+  );
+  process.exit(2);
+}
 const profileDir = values.profile;
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 const log = (line: string) => {
@@ -99,6 +113,9 @@ function machine(memcachedLimitMb: number) {
     memcachedLimitMb,
   };
 }
+
+// Exit (running the daemons' exit hooks, which kill them) on an interrupt.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 async function main(): Promise<void> {
   const publisher = await Publisher.open(BROKER_URL, EXCHANGE);
@@ -133,6 +150,9 @@ async function main(): Promise<void> {
     const drained = backlog > 0 ? await backlogDrain(ctx, backlog) : null;
     log('restart with the backlog’s markers on the servers');
     const restarted = backlog > 0 ? await readBack(ctx, backlog) : null;
+    const burst = Number(values.burst);
+    log(`burst: ${burst} events for ${values['burst-subjects']} users`);
+    const coalesced = burst > 0 ? await backlogDrain(ctx, burst, Number(values['burst-subjects'])) : null;
     await publisher.channel.deleteQueue(POOL);
     await publisher.channel.deleteExchange(EXCHANGE);
     const purge = [];
@@ -147,6 +167,7 @@ async function main(): Promise<void> {
       latency: runs.length > 0 ? { runs, median: medianBy(runs, (r) => r.p99Ms) } : null,
       backlog: drained,
       readBack: restarted,
+      burst: coalesced,
       purge,
       targets: TARGETS,
     };

@@ -22,6 +22,8 @@ export interface DaemonUsage {
   /** Share of wall time its main thread was ready to run but waited for a CPU (the machine was full). */
   readonly waitedForCpuPercent: number;
   readonly peakRssMb: number;
+  /** Of it, anonymous memory (heap, buffers): RSS less the mapped node binary and libraries. */
+  readonly peakRssAnonMb: number;
 }
 
 /** The daemon as its own process (the built CLI, as in production); its RSS and CPU come from /proc. */
@@ -29,6 +31,7 @@ export class DaemonProcess {
   readonly child: ChildProcess;
   readonly #port: number;
   #peakRssBytes = 0;
+  #peakAnonBytes = 0;
   #mark = { at: 0, cpu: 0, waited: 0 };
   readonly #sampler: NodeJS.Timeout;
 
@@ -61,9 +64,9 @@ export class DaemonProcess {
         ? node
         : ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, ...node];
     this.child = spawn(command as string, args, { stdio: ['ignore', 'ignore', 'inherit'] });
-    this.#sampler = setInterval(() => {
-      this.#peakRssBytes = Math.max(this.#peakRssBytes, this.rssBytes());
-    }, 50);
+    // A bench that is interrupted must not leave its daemon holding the HTTP port and the queue.
+    process.once('exit', this.#kill);
+    this.#sampler = setInterval(() => this.#sample(), 50);
   }
 
   async ready(): Promise<void> {
@@ -79,14 +82,25 @@ export class DaemonProcess {
   }
 
   rssBytes(): number {
+    return this.#status('VmRSS');
+  }
+
+  #status(field: string): number {
     const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  }
+
+  #sample(): void {
+    this.#peakRssBytes = Math.max(this.#peakRssBytes, this.rssBytes());
+    this.#peakAnonBytes = Math.max(this.#peakAnonBytes, this.#status('RssAnon'));
   }
 
   /** Start of a measured stretch: CPU, CPU wait and peak RSS count from here. */
   mark(): void {
     this.#mark = { at: performance.now(), cpu: this.#cpuSeconds(), waited: this.#waitedSeconds() };
-    this.#peakRssBytes = this.rssBytes();
+    this.#peakRssBytes = 0;
+    this.#peakAnonBytes = 0;
+    this.#sample();
   }
 
   usage(): DaemonUsage {
@@ -96,6 +110,7 @@ export class DaemonProcess {
       cpuPercent: percent(this.#cpuSeconds() - this.#mark.cpu),
       waitedForCpuPercent: percent(this.#waitedSeconds() - this.#mark.waited),
       peakRssMb: Math.round(this.#peakRssBytes / 2 ** 20),
+      peakRssAnonMb: Math.round(this.#peakAnonBytes / 2 ** 20),
     };
   }
 
@@ -118,8 +133,11 @@ export class DaemonProcess {
     await this.ready();
   }
 
+  readonly #kill = () => this.child.kill('SIGKILL');
+
   async stop(): Promise<void> {
     clearInterval(this.#sampler);
+    process.off('exit', this.#kill);
     if (this.child.exitCode !== null) return;
     const exited = new Promise((r) => this.child.once('exit', r));
     this.child.kill('SIGTERM');

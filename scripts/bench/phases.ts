@@ -129,33 +129,50 @@ function lagShares(metrics: string): Record<string, number> {
   return share;
 }
 
+/** Polls the daemon's metrics until `name` (its samples matching `labels`) reaches `atLeast`. */
+async function untilMetric(daemon: DaemonProcess, name: string, atLeast: number, labels = ''): Promise<void> {
+  while ((await daemon.metric(name, labels)) < atLeast) await sleep(20);
+}
+
 export interface BacklogFigures {
   readonly events: number;
+  /** Distinct users the events are for (cycled): fewer than events gives the coalescer work. */
+  readonly subjects: number;
   readonly drainSeconds: number;
   readonly eventsPerSecond: number;
+  readonly coalescingRatio: number;
   readonly daemon: DaemonUsage;
   readonly rssAfterDrainMb: number;
 }
 
-/** `events` notifications wait on the queue; then a daemon starts and drains them. */
-export async function backlogDrain(ctx: BenchContext, events: number): Promise<BacklogFigures> {
+/** `events` notifications for `subjects` users wait on the queue; then a daemon starts and drains them. */
+export async function backlogDrain(
+  ctx: BenchContext,
+  events: number,
+  subjects = events,
+): Promise<BacklogFigures> {
   await ctx.publisher.freshQueue(ctx.pool);
   const run = ctx.runId();
-  await ctx.publisher.all(events, (seq) => `${run}-${seq}`);
+  await ctx.publisher.all(events, (seq) => `${run}-${seq % subjects}`);
   await flushAll();
   const daemon = await ctx.startDaemon();
   const started = performance.now();
   while ((await ctx.publisher.depth(ctx.pool)) > 0) await sleep(20);
   // Depth 0 means delivered; wait for the last acknowledgements too.
-  while ((await daemon.metric('kci_notifications_total')) < events) await sleep(20);
+  await untilMetric(daemon, 'kci_notifications_total', events);
   const drainSeconds = (performance.now() - started) / 1000;
   const usage = daemon.usage();
   const rssAfterDrainMb = Math.round(daemon.rssBytes() / 2 ** 20);
+  const metrics = await daemon.scrape();
+  const requested = sample(metrics, 'kci_coalescer_items_requested_total', 'action="markers"');
+  const written = sample(metrics, 'kci_coalescer_items_written_total', 'action="markers"');
   await ctx.endDaemon(daemon);
   return {
     events,
+    subjects,
     drainSeconds: round(drainSeconds),
     eventsPerSecond: Math.round(events / drainSeconds),
+    coalescingRatio: round(requested / written),
     daemon: usage,
     rssAfterDrainMb,
   };
@@ -177,10 +194,9 @@ export async function readBack(ctx: BenchContext, markers: number): Promise<Read
   await ctx.publisher.freshQueue(ctx.pool);
   const started = performance.now();
   const daemon = await ctx.startDaemon();
-  while ((await daemon.metric('kci_live_markers')) < markers) await sleep(20);
+  await untilMetric(daemon, 'kci_live_markers', markers);
   const readBackSeconds = (performance.now() - started) / 1000;
-  const done = 'action="markers",outcome="done"';
-  while ((await daemon.metric('kci_replays_total', done)) < SERVERS.length) await sleep(20);
+  await untilMetric(daemon, 'kci_replays_total', SERVERS.length, 'action="markers",outcome="done"');
   const reassertedSeconds = (performance.now() - started) / 1000;
   const usage = daemon.usage();
   await ctx.endDaemon(daemon);

@@ -11,6 +11,7 @@ export interface BenchResult {
   readonly latency: { readonly runs: readonly LatencyFigures[]; readonly median: LatencyFigures } | null;
   readonly backlog: BacklogFigures | null;
   readonly readBack: ReadBackFigures | null;
+  readonly burst: BacklogFigures | null;
   readonly purge: readonly PurgeFigures[];
   readonly targets: typeof TARGETS;
 }
@@ -51,20 +52,26 @@ export function printReport(r: BenchResult): void {
       `  the daemon's event loop delay: p99 ${m.eventLoopDelay.p99Ms} ms, max ${m.eventLoopDelay.maxMs} ms`,
     );
     lines.push(
-      `  throughput ${m.throughputPerSecond}/s   coalescing ${m.coalescingRatio}   peak RSS ${m.daemon.peakRssMb} MB   target ≤ ${TARGETS.rssMb} MB: ${met(m.daemon.peakRssMb <= TARGETS.rssMb)}`,
+      `  throughput ${m.throughputPerSecond}/s   coalescing ${m.coalescingRatio}   peak RSS ${m.daemon.peakRssMb} MB (anonymous ${m.daemon.peakRssAnonMb} MB)   target ≤ ${TARGETS.rssMb} MB: ${met(m.daemon.peakRssMb <= TARGETS.rssMb)}`,
     );
   }
   const b = r.backlog;
   if (b) {
     const target = Math.round((TARGETS.backlogOf100000InSeconds * b.events) / 100_000);
     lines.push(
-      `\nbacklog drain (${b.events} events waiting at start)\n  ${b.drainSeconds} s   ${b.eventsPerSecond}/s   daemon CPU ${b.daemon.cpuPercent} %   peak RSS ${b.daemon.peakRssMb} MB (${b.rssAfterDrainMb} MB after)   target ≤ ${target} s: ${met(b.drainSeconds <= target)}`,
+      `\nbacklog drain (${b.events} events waiting at start)\n  ${b.drainSeconds} s   ${b.eventsPerSecond}/s   daemon CPU ${b.daemon.cpuPercent} %   peak RSS ${b.daemon.peakRssMb} MB (anonymous ${b.daemon.peakRssAnonMb} MB; ${b.rssAfterDrainMb} MB after)   target ≤ ${target} s: ${met(b.drainSeconds <= target)}`,
     );
   }
   const rb = r.readBack;
   if (rb) {
     lines.push(
       `\nrestart with ${rb.markersOnServers} live markers on the servers\n  all read back ${rb.readBackSeconds} s   re-asserted on every server ${rb.reassertedSeconds} s   peak RSS ${rb.daemon.peakRssMb} MB`,
+    );
+  }
+  const burst = r.burst;
+  if (burst) {
+    lines.push(
+      `\nburst of ${burst.events} events for ${burst.subjects} users, waiting at start\n  coalescing ${burst.coalescingRatio} (markers asked for / written)   ${burst.drainSeconds} s   ${burst.eventsPerSecond}/s`,
     );
   }
   for (const p of r.purge) {

@@ -44,6 +44,9 @@ describe('npm run bench -- --json', () => {
     expect(r.backlog.eventsPerSecond).toBeGreaterThan(0);
     expect(r.readBack.markersOnServers).toBe(500);
     expect(r.readBack.reassertedSeconds).toBeGreaterThanOrEqual(r.readBack.readBackSeconds);
+    expect(r.burst).toMatchObject({ events: 300, subjects: 10 });
+    // Ten users, 300 events: some are covered by a write already under way (how many is timing).
+    expect(r.burst.coalescingRatio).toBeGreaterThanOrEqual(1);
     // 1 % of 1,000 cached tokens on each of the two servers belong to the invalidated user.
     expect(r.purge).toEqual([
       expect.objectContaining({ tokensPerServer: 1000, keysListed: 2000, entriesDeleted: 20 }),
