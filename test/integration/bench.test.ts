@@ -12,19 +12,8 @@ describe('npm run bench -- --json', () => {
       process.execPath,
       [
         resolve(REPO_ROOT, 'scripts/bench.ts'),
-        ...[
-          '--rate',
-          '500',
-          '--count',
-          '200',
-          '--runs',
-          '2',
-          '--backlog',
-          '500',
-          '--purge',
-          '1000',
-          '--json',
-        ],
+        ...'--rate 500 --count 200 --runs 2 --backlog 500 --burst 300 --burst-subjects 10'.split(' '),
+        ...'--purge 1000 --json'.split(' '),
       ],
       { cwd: REPO_ROOT, timeout: 90_000 },
     );

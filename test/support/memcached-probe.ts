@@ -46,7 +46,15 @@ export async function flushAll(): Promise<void> {
  * of server-recovery). `hash`, not `all`: `all` can skip items the LRU moves during the walk.
  */
 export async function keys(server: string): Promise<string[]> {
-  const reply = await command(server, 'lru_crawler metadump hash', /END\r\n$/);
+  // memcached has one crawler: while it runs (its own background crawl reclaiming expired items, or a
+  // daemon's listing) a metadump is answered BUSY. Ask again, as the daemon's listing does.
+  let reply = '';
+  for (let attempt = 0; ; attempt++) {
+    reply = await command(server, 'lru_crawler metadump hash', /(END|BUSY[^\r\n]*)\r\n$/);
+    if (!reply.startsWith('BUSY')) break;
+    if (attempt >= 50) throw new Error(`memcached ${server}: the crawler stayed busy`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   return [...reply.matchAll(/^key=(\S+)/gm)]
     .map((m) => decodeKey(m[1] as string))
     .filter((k) => !k.startsWith('kci:alive:'))
