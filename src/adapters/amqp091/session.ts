@@ -1,5 +1,6 @@
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import type { Logger } from '../../observability/logger.ts';
+import { AckBatcher } from './ack-batcher.ts';
 
 /**
  * One connection and its consuming channel. It ends, once, on the first of: connection error or close
@@ -18,6 +19,10 @@ export class BrokerSession {
   dead = false;
   /** Handlers of this session's deliveries that have not finished. */
   readonly inFlight = new Set<Promise<void>>();
+  /** Acks of this channel's deliveries, sent together (both consumers share the channel's tags). */
+  readonly #acks = new AckBatcher((deliveryTag, multiple) =>
+    this.settle((ch) => ch.ack({ fields: { deliveryTag } } as Message, multiple)),
+  );
 
   constructor(connection: ChannelModel, log: Logger) {
     this.connection = connection;
@@ -41,8 +46,12 @@ export class BrokerSession {
     const { consumerTag } = await channel.consume(
       queue,
       (message) => {
-        if (message === null) void this.finish('the broker cancelled the consumer');
-        else onMessage(message);
+        if (message === null) {
+          void this.finish('the broker cancelled the consumer');
+          return;
+        }
+        this.#acks.delivered(message.fields.deliveryTag);
+        onMessage(message);
       },
       { noAck: false },
     );
@@ -51,7 +60,25 @@ export class BrokerSession {
 
   /** Settle on the channel that delivered, never on a dead one: tags belong to it, and the broker redelivers. */
   settle(how: (channel: Channel) => void): void {
-    if (!this.dead && this.channel !== null) how(this.channel);
+    if (this.dead || this.channel === null) return;
+    try {
+      how(this.channel);
+    } catch {
+      // The channel closed under us and its 'close' has not reached finish() yet: amqplib refuses the
+      // frame, and the broker redelivers what was not settled. Acks are sent from a timer (AckBatcher),
+      // where a throw would take the daemon down.
+    }
+  }
+
+  /** Done with a delivery: acknowledged with the others of this tick (see AckBatcher). */
+  ack(message: ConsumeMessage): void {
+    this.#acks.ack(message.fields.deliveryTag);
+  }
+
+  /** Reject without requeue (to the dead-letter exchange when configured), at once. */
+  park(message: ConsumeMessage): void {
+    this.settle((ch) => ch.nack(message, false, false));
+    this.#acks.settled(message.fields.deliveryTag);
   }
 
   /**
@@ -71,6 +98,8 @@ export class BrokerSession {
    */
   finish(why: string): Promise<void> {
     if (this.dead) return Promise.resolve();
+    // Acks still collected for this tick go before the channel's close.
+    this.#acks.flush();
     this.dead = true;
     this.#ended.resolve(why);
     const closed = new Promise<void>((resolve) => this.connection.once('close', () => resolve()));

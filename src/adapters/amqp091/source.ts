@@ -197,8 +197,8 @@ export class Amqp091Source implements Source {
       body: message.content,
       headers: message.properties.headers ?? {},
       redelivered: message.fields.redelivered,
-      ack: () => session.settle((ch) => ch.ack(message)),
-      park: () => session.settle((ch) => ch.nack(message, false, false)),
+      ack: () => session.ack(message),
+      park: () => session.park(message),
     };
     const work = handler(delivery).catch((error: unknown) => {
       this.#log.error({ error: (error as Error).message }, 'unexpected failure handling a delivery');
@@ -218,7 +218,7 @@ export class Amqp091Source implements Source {
    */
   #dispatchDrop(session: BrokerSession, message: ConsumeMessage, onGap: GapHandler): void {
     const reason = droppedFrom(this.#topology.pool, message.properties.headers ?? {});
-    const ack = () => session.settle((ch) => ch.ack(message));
+    const ack = () => session.ack(message);
     if (reason === null) {
       ack();
       return;
