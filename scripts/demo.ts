@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import amqp from 'amqplib';
 import { get } from '../test/support/memcached-probe.ts';
+import { sample } from '../test/support/metrics-text.ts';
 import { osloV2Body } from '../test/support/oslo-wire.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -93,11 +94,7 @@ function startDaemon(): ChildProcess {
 }
 
 async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${METRICS}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  return sample(await (await fetch(`${METRICS}/metrics`)).text(), name);
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {

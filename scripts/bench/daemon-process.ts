@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { sample } from '../../test/support/metrics-text.ts';
 
 const CLI = new URL('../../bin/keystone-cache-invalidator.js', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -156,13 +157,4 @@ export class DaemonProcess {
     const fields = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').trim().split(' ');
     return Number(fields[1]) / 1e9;
   }
-}
-
-/** Sum of the samples of `name` in a /metrics text whose line contains `labels`. */
-export function sample(text: string, name: string, labels = ''): number {
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
-    .filter((l) => l.includes(labels))
-    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { flushAll, SERVERS } from '../../test/support/memcached-probe.ts';
-import { type DaemonProcess, type DaemonUsage, sample } from './daemon-process.ts';
+import { sample } from '../../test/support/metrics-text.ts';
+import type { DaemonProcess, DaemonUsage } from './daemon-process.ts';
 import type { Publisher } from './publisher.ts';
 import { type Percentiles, percentiles, round } from './stats.ts';
 import { SystemLoad } from './system-load.ts';

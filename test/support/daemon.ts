@@ -4,6 +4,7 @@ import { type Config, parseConfig } from '../../src/config/load.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { SERVERS } from './memcached-probe.ts';
+import { sample } from './metrics-text.ts';
 import { waitFor } from './wait.ts';
 
 export interface TestDaemon {
@@ -59,16 +60,8 @@ export async function startTestDaemon(yaml: string, options = { waitReady: true 
   });
   const daemon = await startDaemon(config, createLogger('debug', { region: config.region }, sink), 'test');
   const base = `http://127.0.0.1:${daemon.httpAddress.port}`;
-  const metric = async (name: string, labels = '') => {
-    const text = await (await fetch(`${base}/metrics`)).text();
-    return text
-      .split('\n')
-      .filter((l) => l.startsWith(name) && (labels === '' || l.includes(labels)))
-      .filter(
-        (l) => l.slice(name.length, name.length + 1) === '{' || l.slice(name.length, name.length + 1) === ' ',
-      )
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  };
+  const metric = async (name: string, labels = '') =>
+    sample(await (await fetch(`${base}/metrics`)).text(), name, labels);
   const ready = async () => (await fetch(`${base}/readyz`)).status === 200;
   if (options.waitReady)
     await waitFor('the daemon to be ready', async () => ((await ready()) ? true : undefined));
