@@ -21,13 +21,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeConfig } from '../test/support/child-daemon.ts';
 import { SERVERS, stats } from '../test/support/memcached-probe.ts';
-import { SHARED_DIR } from '../test/support/paths.ts';
 import { DaemonProcess } from './bench/daemon-process.ts';
 import { memoryCgroup } from './bench/memory-cgroup.ts';
 import { type BenchContext, backlogDrain, brokerFloor, latencyRun, readBack } from './bench/phases.ts';
@@ -73,14 +71,6 @@ const nodeFlags =
     : values['node-flags'].split(' ').filter(Boolean);
 const memoryLimitMb = values['memory-limit'] === undefined ? null : Number(values['memory-limit']);
 const cgroup = memoryLimitMb === null ? undefined : memoryCgroup(memoryLimitMb);
-// The purge phase seeds cached validations in the format real keystonemiddleware wrote (shared/).
-const middlewareFixtures = resolve(SHARED_DIR, 'fixtures/keystonemiddleware-memcache');
-if (purgeSizes.length > 0 && !existsSync(middlewareFixtures)) {
-  console.error(
-    `bench: the purge phase needs ${middlewareFixtures} (set KCI_SHARED_DIR, or skip it: --purge '')`,
-  );
-  process.exit(2);
-}
 const profileDir = values.profile;
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
 const log = (line: string) => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { FIXTURES_DIR } from './paths.ts';
 
-/** An AMQP 0-9-1 capture from shared/fixtures: the exact body bytes and properties Keystone published. */
+/** An AMQP 0-9-1 capture from test/fixtures: the exact body bytes and properties Keystone published. */
 export interface Fixture {
   /** Path below fixtures/keystone-notifications, e.g. `real-keystone/cadf/10--identity.group.updated.json`. */
   readonly name: string;

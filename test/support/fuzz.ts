@@ -5,6 +5,7 @@ import { MalformedNotification } from '../../src/core/errors.ts';
 import { toIdentityEvent } from '../../src/core/events.ts';
 import { targetsFor } from '../../src/core/rules.ts';
 import { TARGET_KINDS } from '../../src/core/targets.ts';
+import { loadFixtures } from './fixtures.ts';
 
 const LIMITS = { maxBodyBytes: 64 * 1024 };
 const EVENT_TYPES = [
@@ -90,8 +91,47 @@ const envelope = fc.oneof(
   { weight: 1, arbitrary: fc.string() },
 );
 
-/** Raw messages: the shapes above, compressed or not, plus plain random (often invalid UTF-8) bytes. */
+// What Keystone really sent (test/fixtures): the exact bytes, and the inner messages decoded once.
+const CAPTURED = loadFixtures().map((f) => f.body);
+const CAPTURED_MESSAGES = CAPTURED.map((body) => {
+  const outer = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  const inner = outer['oslo.message'];
+  return (typeof inner === 'string' ? JSON.parse(inner) : outer) as Record<string, unknown>;
+});
+
+/** A real capture with a few bytes overwritten, and perhaps cut short. */
+const damagedCapture = fc
+  .tuple(
+    fc.constantFrom(...CAPTURED),
+    fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+    fc.option(fc.nat()),
+  )
+  .map(([original, writes, cut]) => {
+    const body = Buffer.from(original);
+    for (const [at, byte] of writes) body[at % body.length] = byte;
+    return cut === null ? body : body.subarray(0, cut % (body.length + 1));
+  });
+
+/** A real inner message with one payload field (or the whole payload) replaced by anything. */
+const alteredCapture = fc
+  .tuple(fc.constantFrom(...CAPTURED_MESSAGES), fc.option(fc.string()), anyValue)
+  .map(([m, field, value]) => {
+    const original = m.payload as Record<string, unknown>;
+    const keys = Object.keys(original);
+    const payload =
+      field === null || keys.length === 0
+        ? value
+        : { ...original, [keys[field.length % keys.length] as string]: value };
+    return JSON.stringify({ 'oslo.version': '2.0', 'oslo.message': JSON.stringify({ ...m, payload }) });
+  });
+
+/**
+ * Raw messages: the shapes above, compressed or not; the real captures, damaged or altered; and plain
+ * random (often invalid UTF-8) bytes.
+ */
 export const rawMessages: fc.Arbitrary<RawMessage> = fc.oneof(
+  { weight: 2, arbitrary: damagedCapture.map((body) => ({ body, headers: {} })) },
+  { weight: 2, arbitrary: alteredCapture.map((text) => ({ body: Buffer.from(text), headers: {} })) },
   { weight: 6, arbitrary: envelope.map((text) => ({ body: Buffer.from(text), headers: {} })) },
   {
     weight: 2,

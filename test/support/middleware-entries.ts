@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHARED_DIR } from './paths.ts';
+import { MIDDLEWARE_FIXTURES_DIR } from './paths.ts';
 
 export type Strategy = 'None' | 'MAC' | 'ENCRYPT';
 
@@ -17,13 +17,9 @@ interface MiddlewareFixture {
   };
 }
 
-/** What real keystonemiddleware 10.1.0 cached, per memcache_security_strategy (shared fixtures). */
+/** What real keystonemiddleware 10.1.0 cached, per memcache_security_strategy (test/fixtures). */
 export function middlewareFixture(strategy: Strategy): MiddlewareFixture {
-  const path = join(
-    SHARED_DIR,
-    'fixtures/keystonemiddleware-memcache',
-    `auth_token--strategy-${strategy}.json`,
-  );
+  const path = join(MIDDLEWARE_FIXTURES_DIR, `auth_token--strategy-${strategy}.json`);
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 

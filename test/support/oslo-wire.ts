@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 /**
- * Notification bodies in the exact shape Keystone's notifier sends (see shared fixtures): the v2 envelope
+ * Notification bodies in the exact shape Keystone's notifier sends (see test/fixtures): the v2 envelope
  * `{"oslo.version": "2.0", "oslo.message": "<JSON string>"}` with a fresh message_id and a naive-UTC
  * timestamp `YYYY-MM-DD HH:MM:SS.ffffff`. Used by tests and the demo to make new events.
  */

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-/** shared/ sits beside the repository (CI clones main next to it); KCI_SHARED_DIR overrides. */
-export const SHARED_DIR = process.env.KCI_SHARED_DIR ?? resolve(REPO_ROOT, '../shared');
-export const FIXTURES_DIR = resolve(SHARED_DIR, 'fixtures/keystone-notifications');
+/** The captured data the tests, the benchmark and the fuzzer read (test/fixtures/README.md). */
+export const FIXTURES_DIR = resolve(REPO_ROOT, 'test/fixtures/keystone-notifications');
+export const MIDDLEWARE_FIXTURES_DIR = resolve(REPO_ROOT, 'test/fixtures/keystonemiddleware-memcache');
 export const CLI = resolve(REPO_ROOT, 'bin/keystone-cache-invalidator.js');

@@ -16,7 +16,8 @@ function regions(eventType: string, payload: Record<string, unknown>): string[] 
 }
 
 describe("Keystone's region-id keys", () => {
-  // Values from shared/reference/openstack-wire.md §5, computed by Keystone's own key scheme.
+  // sha1('<<<region>>>:' + name), as Keystone's RegionInvalidationManager keys a region's id (read
+  // from keystone/common/cache/core.py and checked against a running oslo.cache).
   it.each([
     ['tokens', '2d6cad476fdd468cd5142307ac89a6534277951e'],
     ['shared default', '2a4b007dd5619393e567dc0c8bc36c2996d52dd7'],

@@ -12,9 +12,8 @@ import memcache
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.normpath(os.path.join(HERE, '..', '..', '..'))
 VECTORS = os.path.join(REPO_ROOT, 'test', 'vectors', 'marker-protocol-v1.json')
-# shared/ sits beside the repository (CI clones main next to it); KCI_SHARED_DIR overrides.
-SHARED_DIR = os.environ.get('KCI_SHARED_DIR') or os.path.normpath(os.path.join(REPO_ROOT, '..', 'shared'))
-MIDDLEWARE_FIXTURES = os.path.join(SHARED_DIR, 'fixtures', 'keystonemiddleware-memcache')
+# What real keystonemiddleware wrote to memcached: the project's captured fixtures (test/fixtures/README.md).
+MIDDLEWARE_FIXTURES = os.path.join(REPO_ROOT, 'test', 'fixtures', 'keystonemiddleware-memcache')
 
 # The two memcached servers the project's tests run against. Never flushed here: every test uses keys
 # of its own and deletes them.
