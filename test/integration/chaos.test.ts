@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { BROKER_URL } from '../support/broker.ts';
+import { BROKER_URL, TEST_QUEUE_ARGUMENTS } from '../support/broker.ts';
 import { type ChildDaemon, runCli, writeConfig } from '../support/child-daemon.ts';
 import { keys } from '../support/memcached-probe.ts';
 import { restartableMemcached } from '../support/memcached-process.ts';
@@ -96,6 +96,7 @@ amqp:
   pool: ${NAME}
   exchange: ${NAME}
   durable: true
+  queueArguments: ${JSON.stringify(TEST_QUEUE_ARGUMENTS)}
   deadLetterExchange: ${NAME}.dlx
   heartbeatSeconds: 1
   connectTimeoutMs: 1000
@@ -290,11 +291,7 @@ shutdown: { graceMs: 2000 }
         await publisher.close();
         for (const p of proxies) await p.close();
         for (const s of servers) await s.stop();
-        const last = await amqp.connect(BROKER_URL);
-        const ch = await last.createChannel();
-        for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await ch.deleteQueue(q);
-        await ch.deleteExchange(NAME);
-        await last.close();
+        // The queues and exchanges go when the file ends (test/support/hygiene.ts).
       }
     },
     TEST_TIMEOUT_MS,

@@ -81,14 +81,13 @@ describe('gaps: notifications that may never have reached the pool queue', () =>
   });
 
   it.each([
-    ['dropped-maxlen', 'x-max-length: 3'],
-    ['dropped-expired', 'x-message-ttl: 50'],
+    ['dropped-maxlen', { 'x-max-length': 3 }],
+    ['dropped-expired', { 'x-message-ttl': 50 }],
   ])('messages the broker drops from the pool queue (%s) are seen as a gap', async (reason, limit) => {
     const pool = `${POOL}-${reason}`;
     const dlx = `${pool}.dlx`;
     await broker().deleteQueues(pool, `${pool}.parked`, `${pool}.dropped`);
-    const amqp = [`queueArguments: { ${limit} }`, `deadLetterExchange: ${dlx}`];
-    const yaml = testConfigYaml(pool, { amqp });
+    const yaml = testConfigYaml(pool, { amqp: [`deadLetterExchange: ${dlx}`], queueArguments: limit });
     // Declares the queue with its limit, and the drops queue; stopped, nothing consumes the pool queue.
     const first = await startTestDaemon(yaml);
     await first.stop();

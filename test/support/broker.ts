@@ -4,6 +4,13 @@ import type { Fixture } from './fixtures.ts';
 
 export const BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672/';
 
+/**
+ * Every pool queue of a test expires 10 minutes after its last consumer left: the safety net for a run
+ * killed before its files ended (test/support/hygiene.ts deletes them when a file ends). The test
+ * daemons declare their pools with the same arguments (testConfigYaml), as they must.
+ */
+export const TEST_QUEUE_ARGUMENTS = { 'x-expires': 600_000 } as const;
+
 export interface Broker {
   readonly connection: ChannelModel;
   readonly channel: Channel;
@@ -69,7 +76,8 @@ export async function connectBroker(): Promise<Broker> {
 
 /**
  * A broker connection for one describe block: opened before its tests with the named queues deleted
- * (each test file owns its queue names and starts clean), closed after them.
+ * (each test file owns its queue names and starts clean), closed after them. What the tests declared
+ * is deleted when the file ends (test/support/hygiene.ts).
  */
 export function useBroker(...queues: string[]): () => Broker {
   let broker: Broker | undefined;
@@ -91,6 +99,10 @@ export function useBroker(...queues: string[]): () => Broker {
  * started on it finds it existing: no gap, hence no global invalidation to write first.
  */
 export async function createPoolQueue(broker: Broker, pool: string): Promise<void> {
-  await broker.channel.assertQueue(pool, { durable: false, autoDelete: false });
+  await broker.channel.assertQueue(pool, {
+    durable: false,
+    autoDelete: false,
+    arguments: TEST_QUEUE_ARGUMENTS,
+  });
   await broker.channel.bindQueue(pool, 'keystone', 'notifications.info');
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { CLI } from './paths.ts';
+import { tempDir } from './temp-dirs.ts';
 import { waitFor } from './wait.ts';
 
 /** The daemon as operators run it: the CLI in its own process, output captured. */
@@ -16,7 +16,7 @@ export interface ChildDaemon {
 }
 
 export function writeConfig(yaml: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kci-config-')), 'config.yaml');
+  const path = join(tempDir('kci-config'), 'config.yaml');
   writeFileSync(path, yaml);
   return path;
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type Config, parseConfig } from '../../src/config/load.ts';
 import { type Daemon, startDaemon } from '../../src/main.ts';
 import { createLogger } from '../../src/observability/logger.ts';
+import { TEST_QUEUE_ARGUMENTS } from './broker.ts';
 import { SERVERS } from './memcached-probe.ts';
 import { sample } from './metrics-text.ts';
 import { waitFor } from './wait.ts';
@@ -22,6 +23,8 @@ export interface TestDaemon {
 export interface TestConfigOptions {
   /** Extra YAML lines under `amqp:` (without indentation). */
   readonly amqp?: readonly string[];
+  /** Pool queue arguments besides the tests' expiry safety net. */
+  readonly queueArguments?: Readonly<Record<string, string | number | boolean>>;
   /** memcached servers, when not the two local ones. */
   readonly servers?: readonly string[];
   /** Extra YAML lines under `memcached:` (without indentation). */
@@ -38,6 +41,7 @@ export function testConfigYaml(pool: string, o: TestConfigOptions = {}): string 
 amqp:
   url: ${o.url ?? 'rabbit://guest:guest@127.0.0.1:5672/'}
   pool: ${pool}
+  queueArguments: ${JSON.stringify({ ...TEST_QUEUE_ARGUMENTS, ...o.queueArguments })}
   reconnect: { initialDelayMs: 50, maxDelayMs: 500 }
 ${(o.amqp ?? []).map((l) => `  ${l}\n`).join('')}memcached:
   servers: [${servers.map((s) => `"${s}"`).join(', ')}]

@@ -24,3 +24,16 @@ export async function closeConnections(match: string, reason = 'closed by a test
   for (const pid of matching) await run(RABBITMQCTL, ['close_connection', pid, reason], { timeout: 30_000 });
   return matching.length;
 }
+
+/** The names of every queue, or every exchange, in vhost `/`, as `rabbitmqctl list_…` gives them. */
+export async function listNames(what: 'queues' | 'exchanges'): Promise<string[]> {
+  const { stdout } = await run(
+    RABBITMQCTL,
+    [`list_${what}`, 'name', '-p', '/', '-q', '--formatter', 'json'],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
+  return (JSON.parse(stdout) as Array<{ name: string }>).map((row) => row.name);
+}

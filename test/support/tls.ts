@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProxy, type TestProxy } from './tcp-proxy.ts';
+import { tempDir } from './temp-dirs.ts';
 import { waitFor } from './wait.ts';
 
 export interface TestPki {
@@ -20,7 +20,7 @@ export interface TestPki {
 
 /** A throwaway CA with a server certificate for 127.0.0.1 and a client certificate, made by openssl. */
 export function makePki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), 'kci-pki-'));
+  const dir = tempDir('kci-pki');
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
   const newKey = (name: string) => [
     '-newkey',

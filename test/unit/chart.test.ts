@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { parse, parseDocument, stringify } from 'yaml';
 import { renderedSchema } from '../../scripts/chart-schema.ts';
 import { parseConfig } from '../../src/config/load.ts';
+import { tempDir } from '../support/temp-dirs.ts';
 
 // helm is not installable here: these tests validate values against values.schema.json (which Helm
 // enforces on install, on the defaults merged with the user's values) and lint the chart's YAML.
@@ -56,7 +56,7 @@ describe('the Helm chart', () => {
   it.each(examples)('examples/%s renders a config the daemon accepts', (file) => {
     // What templates/_helpers.tpl (kci.config) adds: the transport URL file and the HTTP listener.
     const values = coalesce(defaults, parse(read(`examples/${file}`))) as { config: Record<string, unknown> };
-    const urlFile = join(mkdtempSync(join(tmpdir(), 'kci-chart-')), 'url');
+    const urlFile = join(tempDir('kci-chart'), 'url');
     writeFileSync(urlFile, 'rabbit://kci:secret@rmq-0.central:5672/');
     const config = {
       ...values.config,

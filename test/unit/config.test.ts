@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_OVERRIDES } from '../../src/config/env-overrides.ts';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
 import { REPO_ROOT } from '../support/paths.ts';
+import { tempDir } from '../support/temp-dirs.ts';
 
 const SECRET = 'pa55-w0rd-never-logged';
 const minimal = `region: region-two
@@ -146,7 +146,7 @@ http:
   });
 
   it('reads the transport URL from urlFile (a mounted Secret)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kci-'));
+    const dir = tempDir('kci-config');
     writeFileSync(join(dir, 'url'), `rabbit://kci:${SECRET}@rmq:5672/\n`);
     const c = parseConfig(minimal.replace(/ {2}url: .*/, `  urlFile: ${join(dir, 'url')}`), 'test.yaml');
     expect(c.amqp.transport.hosts[0]).toMatchObject({ hostname: 'rmq', password: SECRET });
