@@ -1,41 +1,57 @@
 /**
- * `npm run bench -- [--rate 2000] [--count 20000] [--runs 3] [--backlog 100000] [--burst 10000]
- *                   [--burst-subjects 100] [--purge 10000,100000]
- *                   [--no-floor] [--memory-limit MiB] [--node-flags "…"] [--profile DIR] [--json]`
- *
- * Against the local RabbitMQ and the two local memcached servers (scripts/local-services.sh), with the
- * daemon as its own process run as the container image runs it (its node flags, read from the
- * Dockerfile; --node-flags overrides them):
- *   floor     the broker alone at the same rate: what no daemon can beat on this machine right now
- *   latency   --runs runs of --count events at --rate/s, each for a new user: publish → marker visible
- *             on every server (p50 … max), throughput, coalescing, the daemon's CPU and peak RSS
- *   backlog   --backlog events wait on the queue, then a daemon starts and drains them
- *   read-back a daemon restarted while the servers hold the backlog's markers reads and re-asserts them
- *   burst     --burst events for --burst-subjects users (cycled) wait, then drain: the coalescing ratio
- *   purge     a middlewarePurge scan for each --purge size of cached tokens per server
- * A phase given 0 (--count 0, --backlog 0, --burst 0, --purge '') is skipped. Targets are reported, never enforced;
- * this is not part of `npm test`. It flushes both memcached servers: run it on test servers only.
- * --memory-limit runs the daemon in a memory cgroup of that size (root), as the Helm chart's limit does.
- * --profile DIR: the daemon writes CPU and allocation profiles (on exit) and a heap snapshot at the end
- * of each phase into DIR; `node scripts/profile-summary.ts FILE` prints their top costs.
+ * The benchmark: invalidation latency, throughput, backlog drain, memory and purge cost, measured
+ * against the local services with the daemon as its own process. See USAGE.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
-import { parseArgs } from 'node:util';
 import { writeConfig } from '../test/support/child-daemon.ts';
 import { SERVERS, stats } from '../test/support/memcached-probe.ts';
 import { DaemonProcess } from './bench/daemon-process.ts';
 import { memoryCgroup } from './bench/memory-cgroup.ts';
 import { type BenchContext, backlogDrain, brokerFloor, latencyRun, readBack } from './bench/phases.ts';
 import { productionNodeFlags } from './bench/production-flags.ts';
-import { Publisher } from './bench/publisher.ts';
+import { BENCH_QUEUE_ARGUMENTS, Publisher } from './bench/publisher.ts';
 import { measurePurge } from './bench/purge-scan.ts';
 import { type BenchResult, printReport, TARGETS } from './bench/report.ts';
 import { medianBy } from './bench/stats.ts';
+import { buildDaemon, startLocalServices } from './prepare.ts';
+import { parseScriptArgs, type Script, usageError, wholeNumber } from './script-args.ts';
 
-const { values } = parseArgs({
+const SCRIPT: Script = {
+  name: 'bench',
+  usage: `usage: npm run bench -- [options]
+
+Against the local RabbitMQ and the two local memcached servers (started if absent), with the daemon
+as its own process run as the container image runs it (its node flags, read from the Dockerfile):
+  floor      the broker alone at the same rate: what no daemon can beat on this machine right now
+  latency    --runs runs of --count events at --rate/s, each for a new user: publish → marker visible
+             on every server (p50 … max), throughput, coalescing, the daemon's CPU and peak RSS
+  backlog    --backlog events wait on the queue, then a daemon starts and drains them
+  read-back  a daemon restarted while the servers hold the backlog's markers reads and re-asserts them
+  burst      --burst events for --burst-subjects users (cycled) wait, then drain: the coalescing ratio
+  purge      a middlewarePurge scan for each --purge size of cached tokens per server
+A phase given 0 (--count 0, --backlog 0, --burst 0, --purge '') is skipped. Targets are reported,
+never enforced. It FLUSHES both memcached servers: run it on test servers only.
+
+  --rate N             events per second in the latency runs (default 2000)
+  --count N            events per latency run (default 20000)
+  --runs N             latency runs (default 3)
+  --backlog N          events in the backlog phase (default 100000)
+  --burst N            events in the burst phase (default 10000)
+  --burst-subjects N   users the burst cycles through (default 100)
+  --purge N,N          cached tokens per server, one purge phase each (default 10000,100000)
+  --no-floor           skip the broker floor
+  --memory-limit MiB   run the daemon in a memory cgroup of that size (root), as the chart's limit does
+  --node-flags "…"     node flags for the daemon instead of the image's
+  --profile DIR        CPU and allocation profiles (on exit) and a heap snapshot per phase into DIR;
+                       node scripts/profile-summary.ts FILE prints their top costs
+  --json               the results as one JSON document on stdout
+  -h, --help           print this help`,
+};
+
+const { values } = parseScriptArgs(SCRIPT, {
   options: {
     rate: { type: 'string', default: '2000' },
     count: { type: 'string', default: '20000' },
@@ -58,18 +74,27 @@ const POOL = 'kci-bench';
 const EXCHANGE = 'kci-bench';
 const PREFETCH = 256;
 const HTTP_PORT = 19464;
-const count = Number(values.count);
-const backlog = Number(values.backlog);
+const rate = wholeNumber(SCRIPT, 'rate', values.rate, 1);
+const count = wholeNumber(SCRIPT, 'count', values.count);
+const runCount = wholeNumber(SCRIPT, 'runs', values.runs, 1);
+const backlog = wholeNumber(SCRIPT, 'backlog', values.backlog);
+const burst = wholeNumber(SCRIPT, 'burst', values.burst);
+const burstSubjects = wholeNumber(SCRIPT, 'burst-subjects', values['burst-subjects'], 1);
 const purgeSizes = values.purge
   .split(',')
   .filter(Boolean)
-  .map(Number)
-  .filter((n) => n > 0);
+  .map((size) => wholeNumber(SCRIPT, 'purge', size, 1));
 const nodeFlags =
   values['node-flags'] === undefined
     ? productionNodeFlags()
     : values['node-flags'].split(' ').filter(Boolean);
-const memoryLimitMb = values['memory-limit'] === undefined ? null : Number(values['memory-limit']);
+const memoryLimitMb =
+  values['memory-limit'] === undefined
+    ? null
+    : wholeNumber(SCRIPT, 'memory-limit', values['memory-limit'], 16);
+if (memoryLimitMb !== null && process.getuid?.() !== 0) usageError(SCRIPT, '--memory-limit needs root');
+startLocalServices();
+buildDaemon();
 const cgroup = memoryLimitMb === null ? undefined : memoryCgroup(memoryLimitMb);
 const profileDir = values.profile;
 if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
@@ -84,6 +109,7 @@ amqp:
   url: rabbit://guest:guest@127.0.0.1:5672/
   pool: ${POOL}
   exchange: ${EXCHANGE}
+  queueArguments: ${JSON.stringify(BENCH_QUEUE_ARGUMENTS)}
   prefetch: ${PREFETCH}
 memcached:
   servers: [${SERVERS.map((s) => `"${s}"`).join(', ')}]
@@ -114,7 +140,7 @@ async function main(): Promise<void> {
     brokerUrl: BROKER_URL,
     pool: POOL,
     prefetch: PREFETCH,
-    rate: Number(values.rate),
+    rate,
     count,
     runId: () => randomBytes(4).toString('hex'),
     async startDaemon() {
@@ -132,7 +158,7 @@ async function main(): Promise<void> {
     log(`broker floor: ${count} events at ${ctx.rate}/s`);
     const floor = count > 0 && !values['no-floor'] ? await brokerFloor(ctx) : null;
     const runs = [];
-    for (let i = 0; i < (count > 0 ? Number(values.runs) : 0); i++) {
+    for (let i = 0; i < (count > 0 ? runCount : 0); i++) {
       log(`latency run ${i + 1}: ${count} events at ${ctx.rate}/s`);
       runs.push(await latencyRun(ctx));
     }
@@ -140,11 +166,8 @@ async function main(): Promise<void> {
     const drained = backlog > 0 ? await backlogDrain(ctx, backlog) : null;
     log('restart with the backlog’s markers on the servers');
     const restarted = backlog > 0 ? await readBack(ctx, backlog) : null;
-    const burst = Number(values.burst);
-    log(`burst: ${burst} events for ${values['burst-subjects']} users`);
-    const coalesced = burst > 0 ? await backlogDrain(ctx, burst, Number(values['burst-subjects'])) : null;
-    await publisher.channel.deleteQueue(POOL);
-    await publisher.channel.deleteExchange(EXCHANGE);
+    log(`burst: ${burst} events for ${burstSubjects} users`);
+    const coalesced = burst > 0 ? await backlogDrain(ctx, burst, burstSubjects) : null;
     const purge = [];
     for (const tokens of purgeSizes) {
       log(`purge: ${tokens} cached tokens per server`);
@@ -168,4 +191,7 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await main().catch((error: unknown) => {
+  console.error(`bench: ${(error as Error).message}`);
+  process.exitCode = 1;
+});

@@ -2,11 +2,21 @@
 // generated from the daemon's zod schema (src/config/schema.ts) so the two cannot drift apart. The
 // fields the chart sets itself (the transport URL file, TLS file paths, http) are taken out of
 // `config`. test/unit/chart.test.ts fails when the committed file differs from this output.
-//   node scripts/chart-schema.ts            write it
-//   node scripts/chart-schema.ts --check    exit 1 if the committed file is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema } from '../src/config/schema.ts';
+import { parseScriptArgs, type Script } from './script-args.ts';
+
+const SCRIPT: Script = {
+  name: 'chart-schema',
+  usage: `usage: node scripts/chart-schema.ts [--check]
+
+Writes charts/keystone-cache-invalidator/values.schema.json: the chart's own values, plus \`config\`
+generated from the daemon's zod schema (src/config/schema.ts). Run it after changing either.
+
+  --check     write nothing; exit 1 if the committed file differs from what would be written
+  -h, --help  print this help`,
+};
 
 export const SCHEMA_PATH = new URL(
   '../charts/keystone-cache-invalidator/values.schema.json',
@@ -139,8 +149,9 @@ export function renderedSchema(): string {
 }
 
 if (import.meta.main) {
+  const { values } = parseScriptArgs(SCRIPT, { options: { check: { type: 'boolean' } } });
   const text = renderedSchema();
-  if (process.argv.includes('--check')) {
+  if (values.check) {
     if (readFileSync(SCHEMA_PATH, 'utf8') !== text) {
       console.error('values.schema.json is stale: run node scripts/chart-schema.ts');
       process.exit(1);

@@ -1,8 +1,4 @@
-/**
- * `npm run demo`: the daemon's main job on local defaults. Runs the real daemon (config/local.yaml) against
- * the local RabbitMQ and two memcached servers, publishes Keystone notifications in the exact oslo wire
- * format, and prints the invalidation markers found on every server.
- */
+/** The daemon's main job on local defaults, end to end. See USAGE. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -10,6 +6,23 @@ import amqp from 'amqplib';
 import { get } from '../test/support/memcached-probe.ts';
 import { sample } from '../test/support/metrics-text.ts';
 import { osloV2Body } from '../test/support/oslo-wire.ts';
+import { buildDaemon, startLocalServices } from './prepare.ts';
+import { parseScriptArgs, type Script } from './script-args.ts';
+
+const SCRIPT: Script = {
+  name: 'demo',
+  usage: `usage: npm run demo   (or ./run demo on a fresh machine)
+
+The daemon's main job on local defaults: starts RabbitMQ and two memcached servers on 127.0.0.1 where
+they are absent (installing Debian's packages if needed: root or sudo), runs the real daemon with
+config/local.yaml, publishes Keystone notifications in the exact oslo wire format (a user disabled, a
+role revoked, a project disabled, a trust deleted, a failed login, a malformed message), prints the
+invalidation markers found on every memcached server and the daemon's counters, then stops the daemon
+with SIGTERM and deletes its queue.
+
+  -h, --help  print this help`,
+};
+parseScriptArgs(SCRIPT, { options: {} });
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CONFIG = resolve(ROOT, 'config/local.yaml');
@@ -30,7 +43,7 @@ const cadf = (action: string, extra: Record<string, unknown>) => ({
   ...extra,
 });
 
-// What the central Keystone publishes when an operator acts (see shared/fixtures/real-keystone).
+// What the central Keystone publishes when an operator acts (see test/fixtures/keystone-notifications/real-keystone).
 const SCENARIO: Array<{ what: string; body: Buffer; marker?: string }> = [
   {
     what: 'disable a user (Keystone sends identity.user.updated)',
@@ -102,10 +115,12 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
     if (await check().catch(() => false)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`demo: timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function main(): Promise<void> {
+  startLocalServices();
+  buildDaemon();
   console.log('keystone-cache-invalidator demo: local RabbitMQ → daemon → two memcached servers\n');
   const daemon = startDaemon();
   const exited = new Promise<number | null>((r) => daemon.on('exit', r));
@@ -155,6 +170,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error((error as Error).message);
+  console.error(`demo: ${(error as Error).message}`);
   process.exitCode = 1;
 });

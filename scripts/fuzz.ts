@@ -1,18 +1,31 @@
 /**
- * `npm run fuzz -- [--runs N] [--seed S]`: feeds N generated messages (default 100,000) through the
- * pure core (envelope → event → targets) and fails on anything but valid targets or a parked message.
+ * Feeds generated messages through the pure core (envelope → event → targets) and fails on anything
+ * but valid targets or a parked message. See USAGE.
  */
-import { parseArgs } from 'node:util';
 import { fuzzCore } from '../test/support/fuzz.ts';
+import { parseScriptArgs, type Script, wholeNumber } from './script-args.ts';
 
-const { values } = parseArgs({
+const SCRIPT: Script = {
+  name: 'fuzz',
+  usage: `usage: npm run fuzz -- [--runs N] [--seed S]
+
+Feeds N generated messages (built from the captured Keystone notifications in test/fixtures) through
+the pure core: envelope → event → targets. Exits 1 on any input that crashes it (anything but valid
+targets or a parked message), printing the seed and the input that reproduce it.
+
+  --runs N    how many inputs (default 100000)
+  --seed S    fast-check seed, to replay a failure (default: random)
+  -h, --help  print this help`,
+};
+
+const { values } = parseScriptArgs(SCRIPT, {
   options: { runs: { type: 'string', default: '100000' }, seed: { type: 'string' } },
 });
-const runs = Number(values.runs);
-if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive whole number');
+const runs = wholeNumber(SCRIPT, 'runs', values.runs, 1);
+const seed = values.seed === undefined ? undefined : wholeNumber(SCRIPT, 'seed', values.seed);
 const started = performance.now();
 try {
-  fuzzCore(runs, values.seed === undefined ? undefined : Number(values.seed));
+  fuzzCore(runs, seed);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`fuzz: ${runs} inputs, 0 crashes (${seconds} s)`);
 } catch (error) {

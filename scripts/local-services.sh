@@ -2,10 +2,30 @@
 # Starts what the demo and the tests talk to, when it is not already running on this machine:
 #   RabbitMQ on 127.0.0.1:5672 (guest/guest) and two memcached servers on 127.0.0.1:11211 and :11212.
 # Installs the Debian packages first where they are missing (needs root or sudo).
-# Usage: scripts/local-services.sh [--with-python-peers]
-#   --with-python-peers also installs the real OpenStack peers the tests drive: oslo.messaging's notifier,
-#   keystonemiddleware's auth_token, and what the kci_markers filter and dogpile strategy import.
 set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: scripts/local-services.sh [--with-python-peers]
+
+Starts what the demo and the tests talk to, where it is not already running: RabbitMQ on
+127.0.0.1:5672 (guest/guest) and two memcached servers on 127.0.0.1:11211 and :11212 (1 GiB each).
+Installs Debian's packages first where they are missing (root or sudo).
+
+  --with-python-peers  also install the real OpenStack peers the tests drive: oslo.messaging's
+                       notifier, keystonemiddleware's auth_token, and what the kci_markers filter and
+                       dogpile strategy import
+  -h, --help           print this help
+USAGE
+}
+with_python_peers=false
+for arg in "$@"; do
+  case "$arg" in
+    --with-python-peers) with_python_peers=true ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "local-services: unknown option \"$arg\"" >&2; usage >&2; exit 2 ;;
+  esac
+done
 
 MEMCACHED_PORTS=(11211 11212)
 RUN_DIR="${KCI_RUN_DIR:-$(cd "$(dirname "$0")/.." && pwd)/.run}"
@@ -31,7 +51,7 @@ wait_for_port() {
   say "$what did not open port $port"; return 1
 }
 
-if [ "${1:-}" = "--with-python-peers" ]; then
+if $with_python_peers; then
   apt_install python3-oslo.messaging python3-keystonemiddleware python3-memcache python3-dogpile.cache \
     python3-webob python3-pastedeploy
 fi

@@ -1,23 +1,27 @@
-/**
- * `node scripts/profile-summary.ts FILE [--top 25]`: the top costs in a profile the benchmark wrote
- * (`npm run bench -- --profile DIR`), as text, so a profile can be read without a browser.
- *   *.cpuprofile    self time by function, and by where the code lives (src/, a package, node itself)
- *   *.heapprofile   bytes allocated (sampled) by function, and by where the code lives
- *   *.heapsnapshot  retained-at-snapshot bytes by object type and constructor (self sizes, after a GC)
- */
+/** The top costs in a profile the benchmark wrote, as text, so it can be read without a browser. */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseScriptArgs, type Script, usageError, wholeNumber } from './script-args.ts';
 
-const { values, positionals } = parseArgs({
+const SCRIPT: Script = {
+  name: 'profile-summary',
+  usage: `usage: node scripts/profile-summary.ts FILE [--top N]
+
+Prints the top costs in a profile written by \`npm run bench -- --profile DIR\`:
+  *.cpuprofile    self time by function, and by where the code lives (src/, a package, node itself)
+  *.heapprofile   bytes allocated (sampled) by function, and by where the code lives
+  *.heapsnapshot  retained-at-snapshot bytes by object type and constructor (self sizes, after a GC)
+
+  --top N     rows per table (default 25)
+  -h, --help  print this help`,
+};
+
+const { values, positionals } = parseScriptArgs(SCRIPT, {
   allowPositionals: true,
   options: { top: { type: 'string', default: '25' } },
 });
-const TOP = Number(values.top);
+const TOP = wholeNumber(SCRIPT, 'top', values.top, 1);
 const file = positionals[0];
-if (file === undefined) {
-  console.error('usage: node scripts/profile-summary.ts FILE.cpuprofile|FILE.heapsnapshot [--top N]');
-  process.exit(2);
-}
+if (file === undefined || positionals.length > 1) usageError(SCRIPT, 'give exactly one profile FILE');
 
 interface CallFrame {
   readonly functionName: string;
@@ -140,7 +144,15 @@ function summariseHeap(heap: HeapSnapshot): void {
   );
 }
 
-const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+function readProfile(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return usageError(SCRIPT, `cannot read ${path} as a profile: ${(error as Error).message}`);
+  }
+}
+
+const parsed = readProfile(file);
 if (file.endsWith('.heapsnapshot')) summariseHeap(parsed as HeapSnapshot);
 else if (file.endsWith('.heapprofile')) summariseAllocations(parsed as { head: AllocationNode });
 else summariseCpu(parsed as CpuProfile);

@@ -3,6 +3,11 @@ import { osloV2Body } from '../../test/support/oslo-wire.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ROUTING_KEY = 'notifications.info';
+/**
+ * The bench's queues expire 10 minutes after their last consumer left: a safety net for a run that is
+ * killed before `close` deletes them. The daemon declares its pool with the same arguments.
+ */
+export const BENCH_QUEUE_ARGUMENTS = { 'x-expires': 600_000 } as const;
 
 /**
  * Publishes Keystone-shaped `identity.user.updated` notifications in the exact oslo v2 wire format, with
@@ -13,6 +18,8 @@ export class Publisher {
   readonly exchange: string;
   readonly #connection: ChannelModel;
   readonly channel: ConfirmChannel;
+  /** Every queue `freshQueue` declared, deleted by `close`. */
+  readonly #queues = new Set<string>();
 
   private constructor(exchange: string, connection: ChannelModel, channel: ConfirmChannel) {
     this.exchange = exchange;
@@ -29,8 +36,13 @@ export class Publisher {
 
   /** A fresh queue bound as a daemon's pool queue is (any earlier one and its messages deleted). */
   async freshQueue(name: string): Promise<void> {
+    this.#queues.add(name);
     await this.channel.deleteQueue(name);
-    await this.channel.assertQueue(name, { durable: false, autoDelete: false });
+    await this.channel.assertQueue(name, {
+      durable: false,
+      autoDelete: false,
+      arguments: BENCH_QUEUE_ARGUMENTS,
+    });
     await this.channel.bindQueue(name, this.exchange, ROUTING_KEY);
   }
 
@@ -72,7 +84,13 @@ export class Publisher {
     await this.channel.waitForConfirms();
   }
 
+  /** Deletes the queues and the exchange this publisher declared, then disconnects. */
   async close(): Promise<void> {
-    await this.#connection.close();
+    try {
+      for (const queue of this.#queues) await this.channel.deleteQueue(queue);
+      await this.channel.deleteExchange(this.exchange);
+    } finally {
+      await this.#connection.close();
+    }
   }
 }
