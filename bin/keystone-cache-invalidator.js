@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The command-line entry point; the code is the compiled src/ (npm ci builds it via `prepare`).
-import { main } from '../dist/cli.js';
+import { runCommandLine } from '../dist/cli.js';
 
-main(process.argv.slice(2)).then(
+runCommandLine(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { memcachedServers } from './adapters/memcached/servers.ts';
 import { invalidate } from './cli/invalidate.ts';
 import { formatMarkers, readMarkers } from './cli/markers.ts';
 import { parseScope } from './cli/scope.ts';
@@ -9,6 +10,8 @@ import { describeBroker } from './config/transport-url.ts';
 import type { Target } from './core/targets.ts';
 import { startDaemon } from './main.ts';
 import { createLogger } from './observability/logger.ts';
+import type { CacheServer } from './ports/cache-server.ts';
+import { errorMessage } from './util/errors.ts';
 
 const USAGE = `Usage: keystone-cache-invalidator <command> [--config PATH] [options]
 
@@ -35,13 +38,13 @@ Examples:
 
 Environment overrides and every field: docs/configuration.md`;
 
-/** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
-export async function main(argv: readonly string[]): Promise<number> {
+/** The command line of `keystone-cache-invalidator`. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or configuration. */
+export async function runCommandLine(argv: readonly string[]): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    console.error(`${errorMessage(error)}\n\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -73,22 +76,36 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     scopes = (values.scope ?? []).map(parseScope);
   } catch (error) {
-    console.error((error as Error).message);
+    console.error(errorMessage(error));
     return 2;
   }
-  if (command === 'markers') {
-    const rows = await readMarkers(config, scopes, Date.now());
-    print(values.json ? rows.map((r) => JSON.stringify(r)).join('\n') : formatMarkers(rows));
-    return rows.some((r) => r.error !== undefined) ? 1 : 0;
-  }
-  if (scopes.length === 0) {
+  if (command === 'invalidate' && scopes.length === 0) {
     console.error('invalidate needs at least one --scope (global, or KIND=ID)');
     return 2;
   }
-  const audit = createLogger('info', { region: config.region, component: 'cli' }, process.stderr);
-  return invalidate(config, { scopes, dryRun: values['dry-run'] ?? false }, audit, (line) =>
-    console.log(line),
-  );
+  return withServers(config, async (servers) => {
+    if (command === 'markers') {
+      const rows = await readMarkers(config, servers, scopes, Date.now());
+      print(values.json ? rows.map((r) => JSON.stringify(r)).join('\n') : formatMarkers(rows));
+      return rows.some((r) => r.error !== undefined) ? 1 : 0;
+    }
+    const audit = createLogger('info', { region: config.region, component: 'cli' }, process.stderr);
+    const options = { scopes, dryRun: values['dry-run'] ?? false };
+    return invalidate(config, servers, options, audit, (line) => console.log(line));
+  });
+}
+
+/** The configured memcached servers for one command, closed when it is done. */
+async function withServers<T>(
+  config: Config,
+  use: (servers: readonly CacheServer[]) => Promise<T>,
+): Promise<T> {
+  const servers = memcachedServers(config);
+  try {
+    return await use(servers);
+  } finally {
+    for (const server of servers) server.close();
+  }
 }
 
 const COMMANDS = new Set(['run', 'check-config', 'invalidate', 'markers']);
@@ -123,7 +140,7 @@ async function run(config: Config): Promise<number> {
       daemon.stop().then(
         () => resolve(0),
         (error: unknown) => {
-          logger.error({ error: (error as Error).message }, 'unclean shutdown');
+          logger.error({ error: errorMessage(error) }, 'unclean shutdown');
           resolve(1);
         },
       );

@@ -4,9 +4,9 @@ import { type ActionObservers, configuredActions } from './actions/configured.ts
 import { harvestMarkers } from './actions/harvest-markers.ts';
 import type { MarkersAction } from './actions/markers.ts';
 import { ServerRecovery } from './actions/server-recovery.ts';
-import { Amqp091Source } from './adapters/amqp091/source.ts';
+import { configuredSources } from './adapters/configured-sources.ts';
 import { startHttpServer } from './adapters/http/server.ts';
-import { MemcachedServers } from './adapters/memcached/servers.ts';
+import { type ListingModeObserver, memcachedServers } from './adapters/memcached/servers.ts';
 import type { Config } from './config/load.ts';
 import { RecentIds } from './core/recent-ids.ts';
 import type { Logger } from './observability/logger.ts';
@@ -15,11 +15,18 @@ import { throttled } from './observability/throttle.ts';
 import { Coalescer, type InvalidationRunner } from './pipeline/coalescer.ts';
 import { Processor } from './pipeline/processor.ts';
 import type { Action } from './ports/action.ts';
+import type { CacheServer } from './ports/cache-server.ts';
 import type { Replayable } from './ports/replayable.ts';
+import { BackgroundTasks } from './util/background-tasks.ts';
+import { errorMessage } from './util/errors.ts';
 
 export interface Daemon {
   readonly httpAddress: AddressInfo;
-  /** SIGTERM path: not ready at once, stop consuming, let in-flight work finish within the grace period. */
+  /**
+   * The SIGTERM path, in order and under one deadline (`shutdown.graceMs`): not ready at once; sources
+   * stop taking work; in-flight items settle; the actions release what is left (it is delivered again)
+   * and the background tasks end; then every connection closes.
+   */
   stop(): Promise<void>;
 }
 
@@ -27,6 +34,8 @@ export interface Daemon {
 const SENTINEL_TTL_SECONDS = 600;
 /** One retry warning per action per interval, however many lanes retry (the rest are counted). */
 const RETRY_LOG_INTERVAL_MS = 1_000;
+/** What closing connections and ending background tasks may take once the grace period is spent. */
+const CLOSE_MS = 2_000;
 
 /** An action behind its coalescer, retrying failed writes with the memcached backoff. */
 function coalesced<Item>(
@@ -37,10 +46,9 @@ function coalesced<Item>(
 ): Coalescer<Item> {
   const log = logger.child({ component: action.name });
   const warn = throttled(RETRY_LOG_INTERVAL_MS, (suppressed, error: unknown, attempt: number) => {
-    const causes =
-      error instanceof AggregateError ? error.errors.map((e) => (e as Error).message) : undefined;
+    const causes = error instanceof AggregateError ? error.errors.map(errorMessage) : undefined;
     log.warn(
-      { error: (error as Error).message, causes, attempt, suppressed },
+      { error: errorMessage(error), causes, attempt, suppressed },
       'invalidation not written everywhere; retrying',
     );
   });
@@ -75,21 +83,26 @@ function observers(metrics: Metrics, logger: Logger): ActionObservers {
         }
       },
       deleted: (_server, reason, count) => metrics.entriesDeleted.inc({ reason }, count),
-      modeChosen: (server, mode, version) => {
-        if (mode === 'all') {
-          log.warn(
-            { server, version },
-            'memcached < 1.6.9 has no "metadump hash": "all" can miss entries being read',
-          );
-        }
-      },
       failed: (server) => metrics.writeFailures.inc({ server, action: 'middlewarePurge' }),
     },
   };
 }
 
+/** Old servers walk the LRU for a listing, which misses entries read meanwhile: worth a warning. */
+function listingModeWarning(logger: Logger): ListingModeObserver {
+  const log = logger.child({ component: 'memcached' });
+  return (server, mode, version) => {
+    if (mode === 'all') {
+      log.warn(
+        { server, version },
+        'memcached < 1.6.9 has no "metadump hash": "all" can miss entries being read',
+      );
+    }
+  };
+}
+
 function serverRecovery(
-  servers: MemcachedServers,
+  servers: readonly CacheServer[],
   replayables: readonly Replayable[],
   markers: MarkersAction,
   config: Config,
@@ -100,9 +113,8 @@ function serverRecovery(
   const settings = {
     sentinelKey: `${config.markers.prefix}:alive:${randomUUID()}`,
     sentinelTtlSeconds: SENTINEL_TTL_SECONDS,
-    reassertEveryMs: config.markers.reassertIntervalSeconds * 1000,
   };
-  return new ServerRecovery(servers.all, replayables, markers, settings, {
+  return new ServerRecovery(servers, replayables, markers, settings, {
     wiped: (server) => {
       metrics.wipes.inc({ server });
       log.warn(
@@ -116,10 +128,7 @@ function serverRecovery(
     },
     replayFailed: (server, action, error) => {
       metrics.replays.inc({ action, outcome: 'failed' });
-      log.warn(
-        { server, action, error: (error as Error).message },
-        'replay failed; retrying at the next probe',
-      );
+      log.warn({ server, action, error: errorMessage(error) }, 'replay failed; retrying at the next probe');
     },
     readBack: (server, found) => {
       if (typeof found === 'number') log.info({ server, markers: found }, 'read back live markers');
@@ -133,28 +142,28 @@ function serverRecovery(
 export async function startDaemon(config: Config, logger: Logger, version: string): Promise<Daemon> {
   const now = () => Date.now();
   const metrics = new Metrics(version);
-  const servers = new MemcachedServers(config.memcached);
+  const servers = memcachedServers(config, listingModeWarning(logger));
   const { markers, all: actions } = configuredActions(config, servers, now, observers(metrics, logger));
   const runners: InvalidationRunner[] = actions.map((action) => coalesced(action, config, metrics, logger));
-  const replayables: readonly Replayable[] = actions;
-  const recovery = serverRecovery(servers, replayables, markers, config, metrics, logger);
+  const recovery = serverRecovery(servers, actions, markers, config, metrics, logger);
   const processor = new Processor({
     runners,
-    limits: { maxBodyBytes: config.processing.maxBodyBytes },
     recentIds: new RecentIds(config.processing.dedupeWindow),
     metrics,
     logger: logger.child({ component: 'processor' }),
     now,
   });
-  const source = new Amqp091Source(config.amqp, config.region, logger.child({ component: 'amqp091' }));
+  const sources = configuredSources(config, logger);
+  const background = new BackgroundTasks((task, error) =>
+    logger.warn({ task, error: errorMessage(error) }, 'background task failed; it runs again on schedule'),
+  );
+  const taking = () => sources.every((s) => s.isTaking());
 
   let stopping = false;
   metrics.observe(() => ({
-    consuming: source.isConsuming(),
-    servers: servers.all.map((s) => [s.name, s.up] as const),
-    replayPending: servers.all.flatMap((s) =>
-      replayables.map((a) => [s.name, a.name, a.pending(s.name)] as const),
-    ),
+    consuming: taking(),
+    servers: servers.map((s) => [s.name, s.up] as const),
+    replayPending: servers.flatMap((s) => actions.map((a) => [s.name, a.name, a.pending(s.name)] as const)),
     liveMarkers: markers.liveCount,
   }));
   // The HTTP port is the likeliest start-up failure (in use): bind it before any socket is opened, so a
@@ -162,35 +171,40 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   const http = await startHttpServer(
     config.http.host,
     config.http.port,
-    {
-      checks: () => ({ consuming: source.isConsuming(), memcached: servers.anyUp(), running: !stopping }),
-    },
+    { checks: () => ({ consuming: taking(), memcached: servers.some((s) => s.up), running: !stopping }) },
     metrics.registry,
   );
-  await servers.startProbing(config.memcached.probeIntervalMs, () => recovery.check());
-  source.start(processor.handle, processor.fillGap);
+  // The first probe before anything is taken: readiness and the write path start from known states.
+  await recovery.probe(background.signal);
+  background.every('probe', config.memcached.probeIntervalMs, (signal) => recovery.probe(signal));
+  const reassertMs = config.markers.reassertIntervalSeconds * 1000;
+  if (reassertMs > 0) background.every('re-assertion', reassertMs, () => recovery.reassertEverywhere());
+  for (const source of sources) source.start(processor.handle, processor.fillGap);
   const harvest = {
     prefix: config.markers.prefix,
     ttlSeconds: config.markers.ttlSeconds,
-    metadump: config.middlewarePurge.metadump,
     limits: { timeoutMs: config.middlewarePurge.scanTimeoutMs, idleMs: config.middlewarePurge.scanIdleMs },
   };
-  void recovery.readBack((server, signal) =>
-    harvestMarkers(server, servers.socketOptions, harvest, markers.remember.bind(markers), now(), signal),
+  const remember = markers.remember.bind(markers);
+  background.run('read-back', (signal) =>
+    recovery.readBack((server, s) => harvestMarkers(server, harvest, remember, now(), s), signal),
   );
   logger.info(
-    { pool: config.amqp.pool, servers: servers.all.map((s) => s.name), http: http.address.port },
+    { pool: config.amqp.pool, servers: servers.map((s) => s.name), http: http.address.port },
     'keystone-cache-invalidator started',
   );
 
   return {
     httpAddress: http.address,
     async stop() {
+      const deadline = Date.now() + config.shutdown.graceMs;
       stopping = true;
-      await source.stop(config.shutdown.graceMs);
+      await Promise.all(sources.map((s) => s.stopTaking(deadline)));
+      await Promise.all(sources.map((s) => s.drain(deadline)));
       for (const runner of runners) runner.stop();
-      recovery.stop();
-      servers.close();
+      await background.stop(Math.max(deadline, Date.now() + CLOSE_MS));
+      await Promise.all(sources.map((s) => s.close()));
+      for (const server of servers) server.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       logger.info('stopped');
     },

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { MiddlewarePurgeAction } from '../../src/actions/middleware-purge.ts';
 import { MemcachedConnection } from '../../src/adapters/memcached/connection.ts';
-import { listKeys } from '../../src/adapters/memcached/metadump.ts';
 import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
 import { target } from '../../src/core/targets.ts';
 import { flushAll, SERVERS, setMany, stats } from '../../test/support/memcached-probe.ts';
@@ -47,21 +46,24 @@ async function seed(tokens: number, user: string): Promise<void> {
  */
 export async function measurePurge(tokens: number): Promise<PurgeFigures> {
   const servers = SERVERS.map(
-    (s) => new MemcachedConnection(parseMemcachedServer(s), { ...socket, requestTimeoutMs: 30_000 }),
+    (s) =>
+      new MemcachedConnection(parseMemcachedServer(s), {
+        ...socket,
+        requestTimeoutMs: 30_000,
+        metadump: 'hash',
+      }),
   );
   const user = hex();
   await seed(tokens, user);
   let started = performance.now();
   const limits = { timeoutMs: 120_000, idleMs: 2_000 };
-  const listed = await Promise.all(servers.map((s) => listKeys(s.server, socket, 'hash', 'tokens/', limits)));
+  const listed = await Promise.all(servers.map((s) => s.listKeys('tokens/', limits)));
   const listingMs = performance.now() - started;
   let deleted = 0;
   const purge = new MiddlewarePurgeAction(
     servers,
-    socket,
     {
       keyPrefix: 'tokens/',
-      metadump: 'hash',
       batchSize: 100,
       deleteAllOnGlobal: true,
       deleteUnreadable: true,
@@ -69,7 +71,7 @@ export async function measurePurge(tokens: number): Promise<PurgeFigures> {
       scanTimeoutMs: 120_000,
       scanIdleMs: 2_000,
     },
-    { scanned: () => {}, deleted: (_s, _r, n) => (deleted += n), modeChosen: () => {}, failed: () => {} },
+    { scanned: () => {}, deleted: (_s, _r, n) => (deleted += n), failed: () => {} },
   );
   started = performance.now();
   await purge.apply([target('user', user)], new AbortController().signal);

@@ -1,6 +1,6 @@
-import type { MemcachedServers } from '../adapters/memcached/servers.ts';
 import type { Config } from '../config/load.ts';
 import type { Action } from '../ports/action.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
 import { KeystoneRegionsAction, type KeystoneRegionsObserver } from './keystone-regions.ts';
 import { type MarkerObserver, MarkersAction } from './markers.ts';
@@ -23,25 +23,21 @@ export interface ConfiguredActions {
 /** The actions the configuration enables: markers always, keystoneRegions and middlewarePurge when on. */
 export function configuredActions(
   config: Config,
-  servers: MemcachedServers,
+  servers: readonly CacheServer[],
   now: () => number,
   observers: ActionObservers,
 ): ConfiguredActions {
-  const markers = new MarkersAction(servers.all, config.markers, now, observers.markers);
+  const markers = new MarkersAction(servers, config.markers, now, observers.markers);
   const all: AnyAction[] = [markers as AnyAction];
   if (config.keystoneRegions.enabled) {
     all.push(
-      new KeystoneRegionsAction(servers.all, config.keystoneRegions, observers.keystoneRegions) as AnyAction,
+      new KeystoneRegionsAction(servers, config.keystoneRegions, observers.keystoneRegions) as AnyAction,
     );
   }
   if (config.middlewarePurge.enabled) {
-    const purge = new MiddlewarePurgeAction(
-      servers.all,
-      servers.socketOptions,
-      config.middlewarePurge,
-      observers.middlewarePurge,
+    all.push(
+      new MiddlewarePurgeAction(servers, config.middlewarePurge, observers.middlewarePurge) as AnyAction,
     );
-    all.push(purge as AnyAction);
   }
   return { markers, all };
 }

@@ -1,4 +1,4 @@
-import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
 
 export interface EveryServerObserver<Item> {
   /** At least one server has the item; every server that missed it has it in its backlog. */
@@ -16,22 +16,22 @@ export type MissedHandler<Item> = (server: string, items: readonly Item[]) => vo
  * (re-applying an item is harmless: every operation here is idempotent).
  */
 export async function applyOnEveryServer<Item>(
-  servers: readonly MemcachedConnection[],
+  servers: readonly CacheServer[],
   batch: readonly Item[],
-  operation: (server: MemcachedConnection, item: Item) => Promise<unknown>,
+  operation: (server: CacheServer, item: Item) => Promise<unknown>,
   observer: EveryServerObserver<Item>,
   missed: MissedHandler<Item>,
   what: string,
 ): Promise<void> {
   const { reachable, down } = splitByState(servers);
   for (const server of down) missed(server.name, batch);
-  const missedBy = new Map<MemcachedConnection, Item[]>();
+  const missedBy = new Map<CacheServer, Item[]>();
   const failures = await Promise.all(
     batch.map(async (item) => {
       const results = await Promise.allSettled(reachable.map((server) => operation(server, item)));
       const failed = results.flatMap((r, i) => {
         if (r.status === 'fulfilled') return [];
-        const server = reachable[i] as MemcachedConnection;
+        const server = reachable[i] as CacheServer;
         observer.failed(item, server.name, r.reason);
         const missedHere = missedBy.get(server) ?? [];
         missedHere.push(item);
@@ -53,9 +53,9 @@ export async function applyOnEveryServer<Item>(
  * The servers worth waiting on, and those to skip: a server known down would hold every batch for its
  * timeout. When every server is down each is tried, so a recovered server is found by the retry.
  */
-export function splitByState(servers: readonly MemcachedConnection[]): {
-  reachable: readonly MemcachedConnection[];
-  down: readonly MemcachedConnection[];
+export function splitByState(servers: readonly CacheServer[]): {
+  reachable: readonly CacheServer[];
+  down: readonly CacheServer[];
 } {
   const up = servers.filter((s) => s.up);
   if (up.length === 0) return { reachable: servers, down: [] };

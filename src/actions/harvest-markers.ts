@@ -1,17 +1,9 @@
-import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
-import {
-  listKeys,
-  type MetadumpLimits,
-  type MetadumpMode,
-  metadumpModeFor,
-} from '../adapters/memcached/metadump.ts';
-import type { SocketOptions } from '../adapters/memcached/socket.ts';
 import { decodeMarkerValue, PROTOCOL_VERSION } from '../core/marker.ts';
+import type { CacheServer, ListingLimits } from '../ports/cache-server.ts';
 
 export interface MarkerListing {
   readonly prefix: string;
-  readonly metadump: 'auto' | MetadumpMode;
-  readonly limits: MetadumpLimits;
+  readonly limits: ListingLimits;
 }
 
 export interface HarvestSettings extends MarkerListing {
@@ -31,21 +23,19 @@ export type RememberMarker = (key: string, valueMs: number, expiresAtMs: number)
 
 const GETS_CHUNK = 256;
 
-/** Every marker key a server holds, with its expiry (`lru_crawler metadump`, as the purge lists). */
+/** Every marker key a server holds, with its expiry (listed as the purge lists). */
 export async function listMarkerKeys(
-  server: MemcachedConnection,
-  socket: SocketOptions,
+  server: CacheServer,
   settings: MarkerListing,
   signal?: AbortSignal,
 ): Promise<Array<{ key: string; exp: number | null }>> {
-  const mode = settings.metadump === 'auto' ? metadumpModeFor(await server.version()) : settings.metadump;
   const prefix = `${settings.prefix}:${PROTOCOL_VERSION}:`;
-  return (await listKeys(server.server, socket, mode, prefix, settings.limits, signal)).keys;
+  return (await server.listKeys(prefix, settings.limits, signal)).keys;
 }
 
 /** The values `server` holds under `keys`, one multi-get chunk at a time. */
 export async function* storedMarkerChunks(
-  server: MemcachedConnection,
+  server: CacheServer,
   keys: ReadonlyArray<{ key: string; exp: number | null }>,
   signal?: AbortSignal,
 ): AsyncGenerator<StoredMarker[]> {
@@ -62,7 +52,7 @@ export async function* storedMarkerChunks(
 
 /** The values `server` holds under `keys`, read in multi-get chunks. */
 export async function readStoredMarkers(
-  server: MemcachedConnection,
+  server: CacheServer,
   keys: ReadonlyArray<{ key: string; exp: number | null }>,
   signal?: AbortSignal,
 ): Promise<StoredMarker[]> {
@@ -78,14 +68,13 @@ export async function readStoredMarkers(
  * by chunk: a server may hold 100,000 markers, and only the remembered ones need to stay in memory.
  */
 export async function harvestMarkers(
-  server: MemcachedConnection,
-  socket: SocketOptions,
+  server: CacheServer,
   settings: HarvestSettings,
   remember: RememberMarker,
   nowMs: number,
   signal: AbortSignal,
 ): Promise<number> {
-  const keys = await listMarkerKeys(server, socket, settings, signal);
+  const keys = await listMarkerKeys(server, settings, signal);
   let found = 0;
   for await (const chunk of storedMarkerChunks(server, keys, signal)) {
     for (const { key, exp, valueMs } of chunk) {

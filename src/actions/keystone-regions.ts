@@ -1,6 +1,6 @@
-import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 import { type RegionSelection, regionKey, regionsFor } from '../core/keystone-regions.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
 import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
 import { ServerBacklog } from './server-backlog.ts';
@@ -19,7 +19,7 @@ export type KeystoneRegionsObserver = EveryServerObserver<string>;
 export class KeystoneRegionsAction implements Action<string>, Replayable {
   readonly name = 'keystoneRegions';
   readonly repeatAfterMs: number;
-  readonly #servers: readonly MemcachedConnection[];
+  readonly #servers: readonly CacheServer[];
   readonly #settings: KeystoneRegionsSettings;
   readonly #observer: KeystoneRegionsObserver;
   // Regions are few (the configured list), so the backlog needs no bound.
@@ -30,7 +30,7 @@ export class KeystoneRegionsAction implements Action<string>, Replayable {
   );
 
   constructor(
-    servers: readonly MemcachedConnection[],
+    servers: readonly CacheServer[],
     settings: KeystoneRegionsSettings,
     observer: KeystoneRegionsObserver,
   ) {
@@ -70,6 +70,6 @@ export class KeystoneRegionsAction implements Action<string>, Replayable {
   }
 }
 
-function remove(server: MemcachedConnection, region: string): Promise<unknown> {
+function remove(server: CacheServer, region: string): Promise<unknown> {
   return server.delete(regionKey(region));
 }

@@ -1,9 +1,9 @@
-import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 import { LiveMarkers } from '../core/live-markers.ts';
 import { markerKey, markerTime } from '../core/marker.ts';
 import { type MarkerMode, withMode } from '../core/rules.ts';
 import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
 import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
 import { type MarkerExpectation, writeMarker, writeMarkers } from './write-marker.ts';
@@ -32,7 +32,7 @@ export class MarkersAction implements Action<Target>, Replayable {
   readonly name = 'markers';
   // No second pass: the clock-skew margin already dates the marker after Keystone's commit.
   readonly repeatAfterMs = 0;
-  readonly #servers: readonly MemcachedConnection[];
+  readonly #servers: readonly CacheServer[];
   readonly #settings: MarkerSettings;
   readonly #now: () => number;
   readonly #observer: MarkerObserver;
@@ -41,7 +41,7 @@ export class MarkersAction implements Action<Target>, Replayable {
   readonly #owed = new Set<string>();
 
   constructor(
-    servers: readonly MemcachedConnection[],
+    servers: readonly CacheServer[],
     settings: MarkerSettings,
     now: () => number,
     observer: MarkerObserver,
@@ -77,7 +77,7 @@ export class MarkersAction implements Action<Target>, Replayable {
       const known = this.#live.record(key, valueMs, expiresAtMs);
       keys.set(target, { key, expect: known ? 'present' : 'absent' });
     }
-    const write = (server: MemcachedConnection, target: Target) => {
+    const write = (server: CacheServer, target: Target) => {
       const { key, expect } = keys.get(target) as { key: string; expect: MarkerExpectation };
       return writeMarker(server, key, valueMs, this.#settings.ttlSeconds, expect);
     };

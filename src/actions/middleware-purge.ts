@@ -1,23 +1,14 @@
-import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
-import {
-  type KeyListing,
-  type ListedKey,
-  listKeys,
-  type MetadumpMode,
-  metadumpModeFor,
-} from '../adapters/memcached/metadump.ts';
-import type { SocketOptions } from '../adapters/memcached/socket.ts';
 import { readCachedToken } from '../core/cached-validation.ts';
 import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import { isAffected, tokenSubjects } from '../core/token-subjects.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
+import type { CacheServer, KeyListing, ListedKey, ListingLimits } from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
 import { splitByState, throwIfFailed } from './every-server.ts';
 import { ServerBacklog } from './server-backlog.ts';
 
 export interface MiddlewarePurgeSettings {
   readonly keyPrefix: string;
-  readonly metadump: 'auto' | MetadumpMode;
   readonly batchSize: number;
   readonly deleteAllOnGlobal: boolean;
   readonly deleteUnreadable: boolean;
@@ -31,7 +22,6 @@ export type DeleteReason = 'matched' | 'unreadable' | 'global';
 export interface PurgeObserver {
   scanned(server: string, keys: number, seconds: number, listing: KeyListing): void;
   deleted(server: string, reason: DeleteReason, count: number): void;
-  modeChosen(server: string, mode: MetadumpMode, version: string): void;
   failed(server: string, error: unknown): void;
 }
 
@@ -51,22 +41,14 @@ const BACKLOG_LIMIT = 10_000;
 export class MiddlewarePurgeAction implements Action<Target>, Replayable {
   readonly name = 'middlewarePurge';
   readonly repeatAfterMs: number;
-  readonly #servers: readonly MemcachedConnection[];
-  readonly #socket: SocketOptions;
+  readonly #servers: readonly CacheServer[];
   readonly #settings: MiddlewarePurgeSettings;
   readonly #observer: PurgeObserver;
-  readonly #modes = new Map<string, MetadumpMode>();
-  readonly #limits: { timeoutMs: number; idleMs: number };
+  readonly #limits: ListingLimits;
   readonly #missed = new ServerBacklog<Target>(targetName, BACKLOG_LIMIT, () => [GLOBAL]);
 
-  constructor(
-    servers: readonly MemcachedConnection[],
-    socket: SocketOptions,
-    settings: MiddlewarePurgeSettings,
-    observer: PurgeObserver,
-  ) {
+  constructor(servers: readonly CacheServer[], settings: MiddlewarePurgeSettings, observer: PurgeObserver) {
     this.#servers = servers;
-    this.#socket = socket;
     this.#settings = settings;
     this.#observer = observer;
     this.repeatAfterMs = settings.repeatAfterMs;
@@ -93,7 +75,7 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
     const results = await Promise.allSettled(reachable.map((server) => this.#purge(server, targets, signal)));
     const failures = results.flatMap((r, i) => {
       if (r.status === 'fulfilled') return [];
-      const server = (reachable[i] as MemcachedConnection).name;
+      const server = (reachable[i] as CacheServer).name;
       this.#missed.add(server, batch);
       return [this.#failure(server, r.reason)];
     });
@@ -127,27 +109,15 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
     return targets;
   }
 
+  /** Observed, and passed on: the cache server's errors name their server already. */
   #failure(server: string, error: unknown): unknown {
     this.#observer.failed(server, error);
-    const message = (error as Error).message;
-    return message.startsWith('memcached ') ? error : new Error(`memcached ${server}: ${message}`);
+    return error;
   }
 
-  async #purge(
-    server: MemcachedConnection,
-    targets: ReadonlySet<string>,
-    signal: AbortSignal,
-  ): Promise<void> {
+  async #purge(server: CacheServer, targets: ReadonlySet<string>, signal: AbortSignal): Promise<void> {
     const started = performance.now();
-    const mode = await this.#modeFor(server);
-    const listing = await listKeys(
-      server.server,
-      this.#socket,
-      mode,
-      this.#settings.keyPrefix,
-      this.#limits,
-      signal,
-    );
+    const listing = await server.listKeys(this.#settings.keyPrefix, this.#limits, signal);
     // auth_token's keys are printable ASCII; anything else cannot be one of its entries (nor fetched).
     const entries = listing.keys.filter((k) => PRINTABLE_KEY.test(k.key));
     this.#observer.scanned(server.name, entries.length, (performance.now() - started) / 1000, listing);
@@ -174,21 +144,10 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
     }
   }
 
-  async #delete(server: MemcachedConnection, keys: readonly string[], reason: DeleteReason): Promise<void> {
+  async #delete(server: CacheServer, keys: readonly string[], reason: DeleteReason): Promise<void> {
     if (keys.length === 0) return;
     await Promise.all(keys.map((key) => server.delete(key)));
     this.#observer.deleted(server.name, reason, keys.length);
-  }
-
-  async #modeFor(server: MemcachedConnection): Promise<MetadumpMode> {
-    if (this.#settings.metadump !== 'auto') return this.#settings.metadump;
-    const known = this.#modes.get(server.name);
-    if (known) return known;
-    const version = await server.version();
-    const mode = metadumpModeFor(version);
-    this.#modes.set(server.name, mode);
-    this.#observer.modeChosen(server.name, mode, version);
-    return mode;
   }
 }
 

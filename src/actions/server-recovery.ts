@@ -1,4 +1,4 @@
-import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
 
 export interface RecoveryObserver {
@@ -11,14 +11,12 @@ export interface RecoveryObserver {
 }
 
 /** Reads the markers a server holds into the markers action's memory; resolves with how many. */
-export type MarkerReader = (server: MemcachedConnection, signal: AbortSignal) => Promise<number>;
+export type MarkerReader = (server: CacheServer, signal: AbortSignal) => Promise<number>;
 
 export interface RecoverySettings {
   /** This process's own sentinel key: each replica must notice a wipe for itself. */
   readonly sentinelKey: string;
   readonly sentinelTtlSeconds: number;
-  /** Every live marker is re-asserted on every server this often, against eviction (0: never). */
-  readonly reassertEveryMs: number;
 }
 
 /** What recovery needs of the markers action: to owe a server every live marker. */
@@ -27,25 +25,25 @@ export interface MarkerDebts {
 }
 
 /**
- * Brings servers back up to date. On each check (after every probe) it asks each reachable server for
- * this daemon's sentinel: a server that lost it lost the markers too, and is owed all of them. Then each
- * action replays what the server missed while it was away. A server that fails again keeps its backlog
- * for the next check.
+ * Brings servers back up to date. A probe asks every server for its version (which is how a server
+ * that is back is found); then each reachable server is asked for this daemon's sentinel: a server
+ * that lost it lost the markers too, and is owed all of them. Then each action replays what the server
+ * missed while it was away. A server that fails again keeps its backlog for the next probe. The
+ * daemon's background tasks call these on their schedule (probe, re-assertion, read-back), with the
+ * signal that ends them.
  */
 export class ServerRecovery {
-  readonly #servers: readonly MemcachedConnection[];
+  readonly #servers: readonly CacheServer[];
   readonly #actions: readonly Replayable[];
   readonly #markers: MarkerDebts;
   readonly #settings: RecoverySettings;
   readonly #observer: RecoveryObserver;
-  readonly #stop = new AbortController();
   /** Servers that have held the sentinel: a missing sentinel there means lost data. */
   readonly #seen = new Set<string>();
   #checking: Promise<void> | null = null;
-  #reassert: NodeJS.Timeout | null = null;
 
   constructor(
-    servers: readonly MemcachedConnection[],
+    servers: readonly CacheServer[],
     actions: readonly Replayable[],
     markers: MarkerDebts,
     settings: RecoverySettings,
@@ -56,18 +54,18 @@ export class ServerRecovery {
     this.#markers = markers;
     this.#settings = settings;
     this.#observer = observer;
-    if (settings.reassertEveryMs > 0) {
-      this.#reassert = setInterval(() => {
-        for (const server of servers) markers.owe(server.name);
-      }, settings.reassertEveryMs);
-      this.#reassert.unref();
-    }
+  }
+
+  /** Probe every server (`version`), then bring each that answered up to date. */
+  async probe(signal: AbortSignal): Promise<void> {
+    await Promise.allSettled(this.#servers.map((s) => s.version()));
+    await this.check(signal);
   }
 
   /** One pass over the reachable servers; a call during a pass waits for that pass. */
-  check(): Promise<void> {
-    if (this.#stop.signal.aborted) return Promise.resolve();
-    this.#checking ??= Promise.all(this.#servers.filter((s) => s.up).map((s) => this.#recover(s)))
+  check(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    this.#checking ??= Promise.all(this.#servers.filter((s) => s.up).map((s) => this.#recover(s, signal)))
       .then(() => undefined)
       .finally(() => {
         this.#checking = null;
@@ -75,34 +73,34 @@ export class ServerRecovery {
     return this.#checking;
   }
 
+  /** Against eviction: every server is owed every live marker, given at the next probe. */
+  reassertEverywhere(): void {
+    for (const server of this.#servers) this.#markers.owe(server.name);
+  }
+
   /**
    * After this daemon starts it remembers no marker: read back what each reachable server holds and owe
    * it to every server, so one that was away during the restart still gets markers written before it.
    */
-  async readBack(read: MarkerReader): Promise<void> {
+  async readBack(read: MarkerReader, signal: AbortSignal): Promise<void> {
     const found = await Promise.all(
       this.#servers
         .filter((s) => s.up)
         .map(async (server) => {
           try {
-            const count = await read(server, this.#stop.signal);
+            const count = await read(server, signal);
             this.#observer.readBack(server.name, count);
             return count;
           } catch (error) {
-            if (!this.#stop.signal.aborted) this.#observer.readBack(server.name, error as Error);
+            if (!signal.aborted) this.#observer.readBack(server.name, toError(error));
             return 0;
           }
         }),
     );
-    if (found.some((n) => n > 0)) for (const server of this.#servers) this.#markers.owe(server.name);
+    if (found.some((n) => n > 0)) this.reassertEverywhere();
   }
 
-  stop(): void {
-    this.#stop.abort();
-    if (this.#reassert) clearInterval(this.#reassert);
-  }
-
-  async #recover(server: MemcachedConnection): Promise<void> {
+  async #recover(server: CacheServer, signal: AbortSignal): Promise<void> {
     const { sentinelKey, sentinelTtlSeconds } = this.#settings;
     try {
       if ((await server.touch(sentinelKey, sentinelTtlSeconds)) === 'NOT_FOUND') {
@@ -120,13 +118,17 @@ export class ServerRecovery {
       const items = action.pending(server.name);
       if (items === 0) continue;
       try {
-        await action.replay(server.name, this.#stop.signal);
+        await action.replay(server.name, signal);
         this.#observer.replayed(server.name, action.name, items);
       } catch (error) {
-        if (this.#stop.signal.aborted) return;
+        if (signal.aborted) return;
         this.#observer.replayFailed(server.name, action.name, error);
         return;
       }
     }
   }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,5 +1,6 @@
-import type { MemcachedConnection } from '../adapters/memcached/connection.ts';
 import { decodeMarkerValue, encodeMarkerValue } from '../core/marker.ts';
+import { CacheProtocolError, CasContention } from '../ports/cache-errors.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
 
 const MAX_CAS_ROUNDS = 16;
 
@@ -16,7 +17,7 @@ export type MarkerExpectation = 'absent' | 'present';
  * `add` never overwrites, so when the key exists after all the gets/cas rounds decide as before.
  */
 export async function writeMarker(
-  server: MemcachedConnection,
+  server: CacheServer,
   key: string,
   valueMs: number,
   ttlSeconds: number,
@@ -32,10 +33,10 @@ export async function writeMarker(
     }
     const existing = decodeMarkerValue(current.value.toString('latin1'));
     if (existing !== null && existing >= valueMs) return 'already-newer';
-    if (current.cas === null) throw new Error(`memcached ${server.name} returned no CAS unique for gets`);
+    if (current.cas === null) throw new CacheProtocolError(server.name, 'no CAS unique in the reply to gets');
     if ((await server.cas(key, value, ttlSeconds, current.cas)) === 'STORED') return 'written';
   }
-  throw new Error(`memcached ${server.name}: marker still contended after ${MAX_CAS_ROUNDS} rounds`);
+  throw new CasContention(server.name, `marker still contended after ${MAX_CAS_ROUNDS} rounds`);
 }
 
 /** One marker to write with `writeMarkers`. */
@@ -51,10 +52,7 @@ export interface MarkerWrite {
  * writeMarker's rule (absent ones by `add` first). A server that kept its markers costs one request
  * per chunk instead of one per marker.
  */
-export async function writeMarkers(
-  server: MemcachedConnection,
-  markers: readonly MarkerWrite[],
-): Promise<void> {
+export async function writeMarkers(server: CacheServer, markers: readonly MarkerWrite[]): Promise<void> {
   const current = await server.gets(markers.map((m) => m.key));
   await Promise.all(
     markers.map((m) => {

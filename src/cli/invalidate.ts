@@ -1,9 +1,10 @@
 import os from 'node:os';
 import { type ActionObservers, configuredActions } from '../actions/configured.ts';
-import { MemcachedServers } from '../adapters/memcached/servers.ts';
 import type { Config } from '../config/load.ts';
 import { type Target, targetName } from '../core/targets.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
+import { errorMessage } from '../util/errors.ts';
 import { invalidationsFor } from './scope.ts';
 
 export interface InvalidateOptions {
@@ -17,12 +18,12 @@ export type InvalidateReport = Record<string, Record<string, string>>;
 /** Observers that only keep the first error each server gave. */
 function recordingErrors(errors: Map<string, string>): ActionObservers {
   const failed = (server: string, error: unknown) => {
-    if (!errors.has(server)) errors.set(server, (error as Error).message);
+    if (!errors.has(server)) errors.set(server, errorMessage(error));
   };
   return {
     markers: { applied() {}, failed: (_t, server, error) => failed(server, error) },
     keystoneRegions: { applied() {}, failed: (_r, server, error) => failed(server, error) },
-    middlewarePurge: { scanned() {}, deleted() {}, modeChosen() {}, failed },
+    middlewarePurge: { scanned() {}, deleted() {}, failed },
   };
 }
 
@@ -33,40 +34,36 @@ function recordingErrors(errors: Map<string, string>): ActionObservers {
  */
 export async function invalidate(
   config: Config,
+  servers: readonly CacheServer[],
   options: InvalidateOptions,
   audit: Logger,
   out: (line: string) => void,
 ): Promise<number> {
-  const servers = new MemcachedServers(config.memcached);
   const errors = new Map<string, string>();
   const { all } = configuredActions(config, servers, Date.now, recordingErrors(errors));
   const invalidations = invalidationsFor(options.scopes);
   const scopes = invalidations.map((i) => targetName(i.targets[0] as Target));
   const report: InvalidateReport = {};
   out(
-    `${options.dryRun ? 'would invalidate' : 'invalidating'} ${scopes.join(', ')} on ${servers.all.map((s) => s.name).join(', ')}`,
+    `${options.dryRun ? 'would invalidate' : 'invalidating'} ${scopes.join(', ')} on ${servers.map((s) => s.name).join(', ')}`,
   );
-  try {
-    for (const action of all) {
-      const items = unique(
-        invalidations.flatMap((i) => action.plan(i)),
-        (item) => action.itemKey(item),
-      );
-      out(`  ${action.name.padEnd(16)} ${items.length === 0 ? '(nothing)' : items.map(describe).join(', ')}`);
-      if (options.dryRun || items.length === 0) continue;
-      errors.clear();
-      // A server that misses an item is owed it (pending): here, where nothing replays, that is a failure.
-      await action.apply(items, AbortSignal.timeout(config.middlewarePurge.scanTimeoutMs)).catch(() => {});
-      const outcome: Record<string, string> = {};
-      for (const server of servers.all) {
-        const missed = action.pending(server.name) > 0;
-        outcome[server.name] = missed ? `failed: ${errors.get(server.name) ?? 'skipped (down)'}` : 'ok';
-        out(`    ${server.name.padEnd(28)} ${outcome[server.name]}`);
-      }
-      report[action.name] = outcome;
+  for (const action of all) {
+    const items = unique(
+      invalidations.flatMap((i) => action.plan(i)),
+      (item) => action.itemKey(item),
+    );
+    out(`  ${action.name.padEnd(16)} ${items.length === 0 ? '(nothing)' : items.map(describe).join(', ')}`);
+    if (options.dryRun || items.length === 0) continue;
+    errors.clear();
+    // A server that misses an item is owed it (pending): here, where nothing replays, that is a failure.
+    await action.apply(items, AbortSignal.timeout(config.middlewarePurge.scanTimeoutMs)).catch(() => {});
+    const outcome: Record<string, string> = {};
+    for (const server of servers) {
+      const missed = action.pending(server.name) > 0;
+      outcome[server.name] = missed ? `failed: ${errors.get(server.name) ?? 'skipped (down)'}` : 'ok';
+      out(`    ${server.name.padEnd(28)} ${outcome[server.name]}`);
     }
-  } finally {
-    servers.close();
+    report[action.name] = outcome;
   }
   const failed = Object.values(report).some((byServer) => Object.values(byServer).some((r) => r !== 'ok'));
   audit.warn(

@@ -1,8 +1,9 @@
 import { listMarkerKeys, readStoredMarkers } from '../actions/harvest-markers.ts';
-import { MemcachedServers } from '../adapters/memcached/servers.ts';
 import type { Config } from '../config/load.ts';
 import { markerKey } from '../core/marker.ts';
 import type { Target } from '../core/targets.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
+import { errorMessage } from '../util/errors.ts';
 
 export interface MarkerRow {
   readonly server: string;
@@ -21,51 +22,45 @@ export interface MarkerRow {
  */
 export async function readMarkers(
   config: Config,
+  servers: readonly CacheServer[],
   scopes: readonly Target[],
   nowMs: number,
 ): Promise<MarkerRow[]> {
-  const servers = new MemcachedServers(config.memcached);
   const { prefix } = config.markers;
-  const { metadump, scanTimeoutMs, scanIdleMs } = config.middlewarePurge;
-  const listing = { prefix, metadump, limits: { timeoutMs: scanTimeoutMs, idleMs: scanIdleMs } };
-  try {
-    const perServer = await Promise.all(
-      servers.all.map(async (server): Promise<MarkerRow[]> => {
-        try {
-          const keys =
-            scopes.length > 0
-              ? scopes.map((t) => ({ key: markerKey(prefix, t), exp: null }))
-              : (await listMarkerKeys(server, servers.socketOptions, listing)).sort((a, b) =>
-                  a.key.localeCompare(b.key),
-                );
-          const rows = (await readStoredMarkers(server, keys)).map(
-            ({ key, exp, valueMs }): MarkerRow => ({
-              server: server.name,
-              key,
-              at: valueMs === null ? null : new Date(valueMs).toISOString(),
-              ageSeconds: valueMs === null ? null : Math.round((nowMs - valueMs) / 1000),
-              expiresInSeconds: exp !== null && exp > 0 ? Math.max(0, Math.round(exp - nowMs / 1000)) : null,
-            }),
-          );
-          return rows;
-        } catch (error) {
-          return [
-            {
-              server: server.name,
-              key: '*',
-              at: null,
-              ageSeconds: null,
-              expiresInSeconds: null,
-              error: (error as Error).message,
-            },
-          ];
-        }
-      }),
-    );
-    return perServer.flat();
-  } finally {
-    servers.close();
-  }
+  const { scanTimeoutMs, scanIdleMs } = config.middlewarePurge;
+  const listing = { prefix, limits: { timeoutMs: scanTimeoutMs, idleMs: scanIdleMs } };
+  const perServer = await Promise.all(
+    servers.map(async (server): Promise<MarkerRow[]> => {
+      try {
+        const keys =
+          scopes.length > 0
+            ? scopes.map((t) => ({ key: markerKey(prefix, t), exp: null }))
+            : (await listMarkerKeys(server, listing)).sort((a, b) => a.key.localeCompare(b.key));
+        const rows = (await readStoredMarkers(server, keys)).map(
+          ({ key, exp, valueMs }): MarkerRow => ({
+            server: server.name,
+            key,
+            at: valueMs === null ? null : new Date(valueMs).toISOString(),
+            ageSeconds: valueMs === null ? null : Math.round((nowMs - valueMs) / 1000),
+            expiresInSeconds: exp !== null && exp > 0 ? Math.max(0, Math.round(exp - nowMs / 1000)) : null,
+          }),
+        );
+        return rows;
+      } catch (error) {
+        return [
+          {
+            server: server.name,
+            key: '*',
+            at: null,
+            ageSeconds: null,
+            expiresInSeconds: null,
+            error: errorMessage(error),
+          },
+        ];
+      }
+    }),
+  );
+  return perServer.flat();
 }
 
 /** One line per marker: server, key, time, age (a marker dated ahead of now, by the skew margin, is negative). */

@@ -1,4 +1,4 @@
-import { type IdentityEvent, UNKNOWN_EVENT } from '../core/events.ts';
+import { type IdentityEvent, NO_EVENT } from '../core/events.ts';
 import { GLOBAL, type Target, type TargetKind, targetName } from '../core/targets.ts';
 import type { Invalidation } from '../ports/action.ts';
 
@@ -47,9 +47,9 @@ export function invalidationsFor(scopes: readonly Target[]): Invalidation[] {
     const shape = target.kind === 'global' ? undefined : EVENT_OF[target.kind];
     const event: IdentityEvent =
       shape === undefined
-        ? UNKNOWN_EVENT
+        ? NO_EVENT
         : {
-            ...UNKNOWN_EVENT,
+            ...NO_EVENT,
             eventType: `identity.${shape[0]}.${shape[1]}`,
             resourceType: shape[0],
             operation: shape[1],

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { errorMessage } from '../util/errors.ts';
 import { applyEnvOverrides } from './env-overrides.ts';
 import { type MemcachedServer, parseMemcachedServer } from './memcached-servers.ts';
 import { type ConfigFile, configSchema } from './schema.ts';
@@ -91,14 +92,14 @@ function resolve(file: ConfigFile, source: string): Config {
     const text = urlFile === undefined ? (url as string) : readSecretFile(urlFile);
     transport = parseTransportUrl(text);
   } catch (cause) {
-    problems.push(`${field}: ${(cause as Error).message}`);
+    problems.push(`${field}: ${errorMessage(cause)}`);
   }
   const servers: MemcachedServer[] = [];
   file.memcached.servers.forEach((entry, i) => {
     try {
       servers.push(parseMemcachedServer(entry));
     } catch (cause) {
-      problems.push(`memcached.servers.${i}: ${(cause as Error).message}`);
+      problems.push(`memcached.servers.${i}: ${errorMessage(cause)}`);
     }
   });
   if (problems.length > 0 || transport === null) throw new ConfigError(source, problems);

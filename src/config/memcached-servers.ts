@@ -1,11 +1,10 @@
+import type { ServerAddress } from '../ports/cache-server.ts';
+
 /**
  * One entry of `memcache_servers` as operators write it in nova.conf / keystone.conf:
  * `host:port`, `inet:host:port`, `inet6:[::1]:11211`, `[::1]:11211` (port defaults to 11211).
  */
-export interface MemcachedServer {
-  readonly host: string;
-  readonly port: number;
-}
+export type MemcachedServer = ServerAddress;
 
 export function parseMemcachedServer(entry: string): MemcachedServer {
   const text = entry.trim().replace(/^inet6?:/, '');

@@ -30,8 +30,11 @@ export interface RoleAssignment {
   readonly inheritedToProjects: boolean;
 }
 
-/** Stands for events that were missed (a gap): of no known type and about no known subject. */
-export const UNKNOWN_EVENT: IdentityEvent = Object.freeze({
+/**
+ * The event of an invalidation that no Keystone notification carried: a gap (events that were missed),
+ * an operator's break-glass, a source without events. Of no known type and about no known subject.
+ */
+export const NO_EVENT: IdentityEvent = Object.freeze({
   eventType: 'unknown',
   resourceType: null,
   operation: null,

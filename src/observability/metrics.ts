@@ -34,8 +34,9 @@ const KNOWN_EVENT_TYPES = new Set([
   'identity.authenticate',
 ]);
 
+/** `unparseable` (no event type could be read) passes through too. */
 export function eventTypeLabel(eventType: string): string {
-  return KNOWN_EVENT_TYPES.has(eventType) ? eventType : 'other';
+  return KNOWN_EVENT_TYPES.has(eventType) || eventType === 'unparseable' ? eventType : 'other';
 }
 
 export interface LiveState {

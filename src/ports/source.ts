@@ -1,48 +1,78 @@
+import type { MalformedReason } from '../core/errors.ts';
+import type { Invalidation } from './action.ts';
+
 /**
- * Where notifications come from (AMQP 0-9-1 today; AMQP 1.0 and the OS-REVOKE poller later).
- * A source hands each message to the handler and settles it as the handler decides. A message the
- * handler never settles (shutdown, lost channel) is redelivered by the broker: that is the at-least-once path.
+ * Where invalidations come from: Keystone's notifications over AMQP 0-9-1 today; AMQP 1.0 and Keystone's
+ * revocation events later. A source decodes what it receives into items (with the pure core), hands
+ * each to the handler, and carries out the handler's settlement. An item never settled (the daemon
+ * stopped, the connection went) is the origin's to give again: that is the at-least-once path.
  */
-export interface Delivery {
-  readonly body: Uint8Array;
-  /** Application headers (AMQP 0-9-1 `headers`); `compression` is read from here. */
-  readonly headers: Readonly<Record<string, unknown>>;
-  readonly redelivered: boolean;
-  /** Done with it: every invalidation it implies is written. */
-  ack(): void;
-  /** It can never be applied: reject without requeue (to the dead-letter exchange when configured). */
-  park(): void;
+export interface SourceItem {
+  /** The item's identity, for deduplication and logs (an oslo `message_id`); null when it has none. */
+  readonly id: string | null;
+  /** What it is, for the received metric and logs: an event type such as `identity.user.updated`. */
+  readonly kind: string;
+  /** Where it came from, as log fields (source, redelivered, envelope version, …): never a payload. */
+  readonly origin: Readonly<Record<string, string | number | boolean>>;
+  readonly content: ItemContent;
 }
 
-export type DeliveryHandler = (delivery: Delivery) => Promise<void>;
+export type ItemContent =
+  /** Decoded: the event and its (targeted) targets; empty targets mean nothing to invalidate. */
+  | {
+      readonly decoded: true;
+      readonly invalidation: Invalidation;
+      /** When the origin says it happened (epoch ms), for the lag metric; null when it does not say. */
+      readonly publishedAtMs: number | null;
+    }
+  /** It can never be applied, whatever is retried. `detail` never holds message content. */
+  | { readonly decoded: false; readonly reason: MalformedReason | 'unexpected'; readonly detail: string };
 
 /**
- * Why notifications may have been lost before they reached the source: the pool queue did not exist and
- * had to be created (first start, a non-durable queue lost with a broker restart, a deleted queue), or
- * the broker dropped messages from it (a length limit, a message TTL, a delivery limit).
+ * The handler's answer, which the source carries out: `applied` (every invalidation it implies is
+ * written, or there was none: acknowledge), `parked` (it can never be applied: reject it for good, to
+ * the dead-letter exchange where there is one), `retry` (not applied: give it back to be delivered again).
  */
-export type GapReason =
-  | 'queue-created'
-  | 'dropped-maxlen'
-  | 'dropped-expired'
-  | 'dropped-delivery-limit'
-  | 'dropped-other';
+export type Settlement =
+  | { readonly outcome: 'applied' }
+  | { readonly outcome: 'parked'; readonly reason: string }
+  | { readonly outcome: 'retry' };
+
+export type ItemHandler = (item: SourceItem) => Promise<Settlement>;
+
+/**
+ * Why invalidations may have been lost before they reached the source, whatever the source: the queue
+ * it reads had to be created (it did not exist while events were published), the broker dropped
+ * messages from it (a length limit, a TTL, a delivery limit), or a poll's window was lost (the origin
+ * no longer holds events that far back).
+ */
+export type GapReason = 'queue-created' | 'messages-dropped' | 'poll-window-lost';
 
 /**
  * Invalidates everything the gap may have hidden; resolves once that is written, rejects when `signal`
  * aborts first (the source is stopping).
  */
-export type GapHandler = (reason: GapReason, signal: AbortSignal) => Promise<void>;
+export type GapHandler = (gap: Gap, signal: AbortSignal) => Promise<void>;
+
+export interface Gap {
+  readonly reason: GapReason;
+  /** The source's own words for it, for the log (e.g. the broker's `maxlen`). */
+  readonly detail: string;
+}
 
 export interface Source {
   readonly name: string;
   /**
-   * Begin consuming in the background; reconnects until stopped. A detected gap is reported to `onGap`,
-   * and consuming waits until it has been filled.
+   * Take items in the background, reconnecting on its own, until `stopTaking`. A detected gap is
+   * reported to `onGap`, and taking waits until it has been filled.
    */
-  start(handler: DeliveryHandler, onGap: GapHandler): void;
-  /** True while a consumer is registered with the broker. */
-  isConsuming(): boolean;
-  /** Stop taking deliveries, let in-flight ones settle for at most `graceMs`, then disconnect. */
-  stop(graceMs: number): Promise<void>;
+  start(handler: ItemHandler, onGap: GapHandler): void;
+  /** True while the source can take items (a consumer is registered with the broker, say). */
+  isTaking(): boolean;
+  /** No new items after this (bounded by `deadline`, epoch ms); items handed out may still settle. */
+  stopTaking(deadline: number): Promise<void>;
+  /** Waits until every item handed out has settled, or `deadline` (epoch ms); returns how many did not. */
+  drain(deadline: number): Promise<number>;
+  /** Disconnect; what was not settled is left to the origin, to be given again. */
+  close(): Promise<void>;
 }

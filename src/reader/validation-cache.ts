@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { MarkerReader } from './marker-reader.ts';
+import type { CacheMarkerReader } from './cache-marker-reader.ts';
 
 export type TokenBody = Readonly<Record<string, unknown>>;
 
 export interface ValidationCacheOptions {
-  readonly reader: MarkerReader;
+  readonly reader: CacheMarkerReader;
   /** How long a validation is reused at most (keystonemiddleware's token_cache_time: 300 s). */
   readonly ttlMs?: number;
   readonly maxEntries?: number;
@@ -23,7 +23,7 @@ interface Entry {
  * the request is in flight is then newer than the entry, and its marker makes the entry stale.
  */
 export class ValidationCache {
-  readonly #reader: MarkerReader;
+  readonly #reader: CacheMarkerReader;
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;

@@ -81,10 +81,10 @@ describe('gaps: notifications that may never have reached the pool queue', () =>
   });
 
   it.each([
-    ['dropped-maxlen', { 'x-max-length': 3 }],
-    ['dropped-expired', { 'x-message-ttl': 50 }],
-  ])('messages the broker drops from the pool queue (%s) are seen as a gap', async (reason, limit) => {
-    const pool = `${POOL}-${reason}`;
+    ['maxlen', { 'x-max-length': 3 }],
+    ['expired', { 'x-message-ttl': 50 }],
+  ])('messages the broker drops from the pool queue (%s) are seen as a gap', async (why, limit) => {
+    const pool = `${POOL}-dropped-${why}`;
     const dlx = `${pool}.dlx`;
     await broker().deleteQueues(pool, `${pool}.parked`, `${pool}.dropped`);
     const yaml = testConfigYaml(pool, { amqp: [`deadLetterExchange: ${dlx}`], queueArguments: limit });
@@ -101,7 +101,12 @@ describe('gaps: notifications that may never have reached the pool queue', () =>
       await waitFor('the global marker', async () =>
         (await globalMarkerOnEveryServer()) ? true : undefined,
       );
-      expect(await d.metric('kci_gaps_total', `reason="${reason}"`)).toBeGreaterThan(0);
+      expect(await d.metric('kci_gaps_total', 'reason="messages-dropped"')).toBeGreaterThan(0);
+      expect(
+        d.logLines.some(
+          (l) => l.includes('gap: global invalidation written') && l.includes(`"detail":"${why}"`),
+        ),
+      ).toBe(true);
       expect(await d.metric('kci_gaps_total', 'reason="queue-created"')).toBe(0);
       await waitFor('the drops queue drained', async () =>
         (await broker().depth(`${pool}.dropped`)) === 0 ? true : undefined,

@@ -1,15 +1,22 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listKeys } from '../../src/adapters/memcached/metadump.ts';
+import { type Listed, listKeys } from '../../src/adapters/memcached/metadump.ts';
 import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
+import { CacheProtocolError, CacheTimeout } from '../../src/ports/cache-errors.ts';
+import type { ServerAddress } from '../../src/ports/cache-server.ts';
 import { SERVERS, setMany } from '../support/memcached-probe.ts';
 
 const socket = { connectTimeoutMs: 1000, tls: null };
+const listed = (address: ServerAddress): Listed => ({
+  name: `${address.host}:${address.port}`,
+  address,
+  socket,
+});
 const limits = { timeoutMs: 1500, idleMs: 200 };
 const servers: net.Server[] = [];
 
 /** A scripted "memcached": the nth connection gets replies[n] (then the socket stays open, silent). */
-async function scripted(replies: string[]): Promise<{ host: string; port: number }> {
+async function scripted(replies: string[]): Promise<Listed> {
   let n = 0;
   const server = net.createServer((s) => {
     s.on('error', () => {});
@@ -18,7 +25,7 @@ async function scripted(replies: string[]): Promise<{ host: string; port: number
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port };
+  return listed({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
 }
 
 afterEach(async () => {
@@ -30,7 +37,7 @@ const line = (key: string) => `key=${encodeURIComponent(key)} exp=-1 la=1 cas=1 
 describe('listing keys with lru_crawler metadump', () => {
   it('keeps only the prefix, with sizes, and ends at END', async () => {
     const server = await scripted([`${line('tokens/a')}${line('other')}${line('tokens/b')}END\r\n`]);
-    const listing = await listKeys(server, socket, 'hash', 'tokens/', limits);
+    const listing = await listKeys(server, 'hash', 'tokens/', limits);
     expect(listing).toEqual({
       keys: [
         { key: 'tokens/a', size: 70, exp: -1 },
@@ -42,12 +49,14 @@ describe('listing keys with lru_crawler metadump', () => {
 
   it('with hash, silence before END is a failure, never a partial listing', async () => {
     const server = await scripted([`${line('tokens/a')}`]);
-    await expect(listKeys(server, socket, 'hash', 'tokens/', limits)).rejects.toThrow(/not finished/);
+    const listing = listKeys(server, 'hash', 'tokens/', limits);
+    await expect(listing).rejects.toThrow(/not finished/);
+    await expect(listing).rejects.toBeInstanceOf(CacheTimeout);
   });
 
   it('with all (servers before 1.6.9), silence ends the listing, marked incomplete', async () => {
     const server = await scripted([`${line('tokens/a')}`]);
-    expect(await listKeys(server, socket, 'all', 'tokens/', limits)).toEqual({
+    expect(await listKeys(server, 'all', 'tokens/', limits)).toEqual({
       keys: [{ key: 'tokens/a', size: 70, exp: -1 }],
       complete: false,
     });
@@ -59,37 +68,32 @@ describe('listing keys with lru_crawler metadump', () => {
       'BUSY currently processing crawler request\r\n',
       `${line('tokens/a')}END\r\n`,
     ]);
-    expect((await listKeys(server, socket, 'hash', 'tokens/', limits)).keys).toHaveLength(1);
+    expect((await listKeys(server, 'hash', 'tokens/', limits)).keys).toHaveLength(1);
   });
 
   it('accepts an OK line before the dump, and refuses anything else', async () => {
     const ok = await scripted([`OK\r\n${line('tokens/a')}END\r\n`]);
-    expect((await listKeys(ok, socket, 'hash', 'tokens/', limits)).keys).toHaveLength(1);
+    expect((await listKeys(ok, 'hash', 'tokens/', limits)).keys).toHaveLength(1);
     const refused = await scripted(['CLIENT_ERROR lru crawler disabled\r\n']);
-    await expect(listKeys(refused, socket, 'hash', 'tokens/', limits)).rejects.toThrow(/metadump refused/);
+    const refusal = listKeys(refused, 'hash', 'tokens/', limits);
+    await expect(refusal).rejects.toThrow(/metadump refused/);
+    await expect(refusal).rejects.toBeInstanceOf(CacheProtocolError);
   });
 
   it('stops at once when aborted (the daemon is stopping)', async () => {
     const silent = await scripted(['']);
     const stop = new AbortController();
-    const listing = listKeys(
-      silent,
-      socket,
-      'hash',
-      'tokens/',
-      { timeoutMs: 60_000, idleMs: 200 },
-      stop.signal,
-    );
+    const listing = listKeys(silent, 'hash', 'tokens/', { timeoutMs: 60_000, idleMs: 200 }, stop.signal);
     setTimeout(() => stop.abort(), 50);
     await expect(listing).rejects.toThrow(/aborted/);
   });
 
   it('several listings at once on a real server all complete (memcached runs one crawl at a time)', async () => {
     await setMany(SERVERS[0], [['tokens/kci-concurrent', 'x']]);
-    const server = parseMemcachedServer(SERVERS[0]);
+    const server = listed(parseMemcachedServer(SERVERS[0]));
     const listings = await Promise.all(
       [1, 2, 3, 4].map(() =>
-        listKeys(server, socket, 'hash', 'tokens/kci-concurrent', { timeoutMs: 10_000, idleMs: 200 }),
+        listKeys(server, 'hash', 'tokens/kci-concurrent', { timeoutMs: 10_000, idleMs: 200 }),
       ),
     );
     for (const l of listings) expect(l.keys.map((k) => k.key)).toEqual(['tokens/kci-concurrent']);

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MarkerReader } from '../../src/reader/marker-reader.ts';
 import { type TokenBody, ValidationCache } from '../../src/reader/validation-cache.ts';
+import { MarkerReader } from '../../src/reader.ts';
 import { SERVERS, set } from '../support/memcached-probe.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 

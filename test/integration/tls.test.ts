@@ -18,7 +18,6 @@ import { waitFor } from '../support/wait.ts';
 const POOL = 'kci-test-tls';
 const PURGE_SETTINGS = {
   keyPrefix: 'tokens/',
-  metadump: 'auto',
   batchSize: 100,
   deleteAllOnGlobal: true,
   deleteUnreadable: true,
@@ -26,7 +25,7 @@ const PURGE_SETTINGS = {
   scanTimeoutMs: 10_000,
   scanIdleMs: 2_000,
 } as const;
-const NO_PURGE_OBSERVER = { scanned: () => {}, deleted: () => {}, modeChosen: () => {}, failed: () => {} };
+const NO_PURGE_OBSERVER = { scanned: () => {}, deleted: () => {}, failed: () => {} };
 const REGION_SETTINGS = {
   always: ['tokens'],
   onProjectOrDomainChange: [],
@@ -86,19 +85,13 @@ describe('TLS to memcached and to the broker', () => {
   });
 
   it('purges keystonemiddleware entries and deletes region keys over mutual TLS (metadump included)', async () => {
-    const tls = tlsOptions({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
     const c = connect({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
     const [user, other] = [randomBytes(8).toString('hex'), randomBytes(8).toString('hex')];
     const tokensRegion = '2d6cad476fdd468cd5142307ac89a6534277951e';
     await c.add(`tokens/${user}`, cachedValue('MAC', tokenFor(user, 'p')), 60);
     await c.add(`tokens/${other}`, cachedValue('MAC', tokenFor(other, 'p')), 60);
     await c.add(tokensRegion, 'pickle', 60);
-    const purge = new MiddlewarePurgeAction(
-      [c],
-      { connectTimeoutMs: 2000, tls },
-      PURGE_SETTINGS,
-      NO_PURGE_OBSERVER,
-    );
+    const purge = new MiddlewarePurgeAction([c], PURGE_SETTINGS, NO_PURGE_OBSERVER);
     await purge.apply([target('user', user)], new AbortController().signal);
     const regions = new KeystoneRegionsAction([c], REGION_SETTINGS, { applied: () => {}, failed: () => {} });
     await regions.apply(['tokens']);

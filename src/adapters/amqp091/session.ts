@@ -81,6 +81,12 @@ export class BrokerSession {
     this.#acks.settled(message.fields.deliveryTag);
   }
 
+  /** Give it back to the queue, to be delivered again (to this consumer or another), at once. */
+  release(message: ConsumeMessage): void {
+    this.settle((ch) => ch.nack(message, false, true));
+    this.#acks.settled(message.fields.deliveryTag);
+  }
+
   /**
    * Stop new deliveries while the channel stays open to acknowledge those in flight. Bounded: during a
    * partition the broker's cancel-ok may never come.

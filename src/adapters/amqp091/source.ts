@@ -4,9 +4,12 @@ import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Config } from '../../config/load.ts';
 import { readTlsFiles } from '../../config/tls-files.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
+import type { EnvelopeLimits } from '../../core/envelope.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { Delivery, DeliveryHandler, GapHandler, Source } from '../../ports/source.ts';
+import type { GapHandler, ItemHandler, Settlement, Source } from '../../ports/source.ts';
 import { backoffDelay, sleep } from '../../util/backoff.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { notificationItem } from '../notification-item.ts';
 import { droppedFrom } from './dead-letters.ts';
 import { BrokerSession } from './session.ts';
 import { brokerHint, declareTopology, queueExists, type TopologyOptions } from './topology.ts';
@@ -21,10 +24,13 @@ type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
  * host of the transport URL, declare the topology, consume; when the session ends for any reason
  * (connection lost, heartbeat missed, channel closed by an error, consumer cancelled by the server because
  * the queue was deleted or failed over) the same loop starts over after a capped, jittered backoff.
+ * Each delivery is decoded by the pure core into an item; the handler's settlement becomes an ack
+ * (applied), a reject without requeue (parked) or a reject with requeue (retry).
  */
 export class Amqp091Source implements Source {
   readonly name = 'amqp091';
   readonly #config: Config['amqp'];
+  readonly #limits: EnvelopeLimits;
   readonly #topology: TopologyOptions;
   readonly #log: Logger;
   readonly #tls: tls.ConnectionOptions;
@@ -35,8 +41,9 @@ export class Amqp091Source implements Source {
   #hostIndex: number;
   #loop: Promise<void> = Promise.resolve();
 
-  constructor(config: Config['amqp'], region: string, log: Logger) {
+  constructor(config: Config['amqp'], region: string, limits: EnvelopeLimits, log: Logger) {
     this.#config = config;
+    this.#limits = limits;
     this.#log = log;
     // The files are only read when the URL asks for TLS: an unused caFile must not stop the daemon.
     this.#tls = config.transport.tls ? readTlsFiles(config.tls) : {};
@@ -64,26 +71,28 @@ export class Amqp091Source implements Source {
     };
   }
 
-  start(handler: DeliveryHandler, onGap: GapHandler): void {
+  start(handler: ItemHandler, onGap: GapHandler): void {
     if (this.#state !== 'idle') throw new Error('the source was already started');
     this.#loop = this.#run(handler, onGap);
   }
 
-  isConsuming(): boolean {
+  isTaking(): boolean {
     return this.#state === 'consuming';
   }
 
-  async stop(graceMs: number): Promise<void> {
-    if (this.#state === 'stopped') return;
+  /** Cancel the consumers: no new deliveries, but the channel stays open to ack what is in flight. */
+  async stopTaking(deadline: number): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return;
     this.#state = 'stopping';
     this.#stopping.abort();
-    // Cancel first: no new deliveries, but the channel stays open to ack what is in flight.
-    const session = this.#session;
-    await session?.cancel(graceMs);
-    const grace = new AbortController();
+    await this.#session?.cancel(Math.max(0, deadline - Date.now()));
+  }
+
+  async drain(deadline: number): Promise<number> {
     // Only the live session's deliveries can still be acknowledged; a dead session's are redelivered.
-    const inFlight = session?.inFlight ?? new Set();
-    await Promise.race([Promise.allSettled([...inFlight]), sleep(graceMs, grace.signal)]);
+    const inFlight = this.#session?.inFlight ?? new Set();
+    const grace = new AbortController();
+    await Promise.race([Promise.allSettled([...inFlight]), sleep(deadline - Date.now(), grace.signal)]);
     grace.abort();
     if (inFlight.size > 0) {
       this.#log.warn(
@@ -91,12 +100,18 @@ export class Amqp091Source implements Source {
         'grace period over; unsettled messages will be redelivered',
       );
     }
-    await session?.finish('stopping');
+    return inFlight.size;
+  }
+
+  async close(): Promise<void> {
+    if (this.#state === 'stopped') return;
+    this.#stopping.abort();
+    await this.#session?.finish('stopping');
     await this.#loop;
     this.#state = 'stopped';
   }
 
-  async #run(handler: DeliveryHandler, onGap: GapHandler): Promise<void> {
+  async #run(handler: ItemHandler, onGap: GapHandler): Promise<void> {
     for (let attempt = 0; !this.#stopping.signal.aborted; ) {
       const host = this.#nextHost();
       const broker = describeBroker(host, this.#config.transport.vhost, this.#config.transport.tls);
@@ -118,7 +133,7 @@ export class Amqp091Source implements Source {
         log.warn({ why }, 'broker session ended; reconnecting');
       } catch (error) {
         if (this.#stopping.signal.aborted) break;
-        const message = (error as Error).message;
+        const message = errorMessage(error);
         log.error({ error: message, hint: brokerHint(message) }, 'cannot consume from the broker');
       }
       this.#state = 'connecting';
@@ -134,7 +149,7 @@ export class Amqp091Source implements Source {
 
   async #open(
     host: BrokerHost,
-    handler: DeliveryHandler,
+    handler: ItemHandler,
     onGap: GapHandler,
     log: Logger,
   ): Promise<BrokerSession> {
@@ -175,7 +190,10 @@ export class Amqp091Source implements Source {
           { pool: this.#topology.pool },
           'the pool queue has to be created: notifications may have been missed',
         );
-        await onGap('queue-created', this.#stopping.signal);
+        await onGap(
+          { reason: 'queue-created', detail: 'the pool queue did not exist' },
+          this.#stopping.signal,
+        );
       }
       await declareTopology(await session.openChannel(), this.#topology);
       // With a backlog the broker delivers right after consume-ok: dispatch is ready before consuming.
@@ -192,17 +210,18 @@ export class Amqp091Source implements Source {
     }
   }
 
-  #dispatch(session: BrokerSession, message: ConsumeMessage, handler: DeliveryHandler): void {
-    const delivery: Delivery = {
-      body: message.content,
-      headers: message.properties.headers ?? {},
+  #dispatch(session: BrokerSession, message: ConsumeMessage, handler: ItemHandler): void {
+    const raw = { body: message.content, headers: message.properties.headers ?? {} };
+    const item = notificationItem(raw, this.#limits, {
+      source: this.name,
       redelivered: message.fields.redelivered,
-      ack: () => session.ack(message),
-      park: () => session.park(message),
-    };
-    const work = handler(delivery).catch((error: unknown) => {
-      this.#log.error({ error: (error as Error).message }, 'unexpected failure handling a delivery');
     });
+    const work = handler(item).then(
+      (settlement) => settle(session, message, settlement),
+      (error: unknown) => {
+        this.#log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
+      },
+    );
     session.inFlight.add(work);
     void work.finally(() => session.inFlight.delete(work));
   }
@@ -217,18 +236,19 @@ export class Amqp091Source implements Source {
    * own parked messages come here too (the exchange is a fanout) and need nothing.
    */
   #dispatchDrop(session: BrokerSession, message: ConsumeMessage, onGap: GapHandler): void {
-    const reason = droppedFrom(this.#topology.pool, message.properties.headers ?? {});
+    const dropped = droppedFrom(this.#topology.pool, message.properties.headers ?? {});
     const ack = () => session.ack(message);
-    if (reason === null) {
+    if (dropped === null) {
       ack();
       return;
     }
     this.#log.warn(
-      { pool: this.#topology.pool, reason },
+      { pool: this.#topology.pool, reason: dropped },
       'the broker dropped a notification from the pool queue: invalidating everything',
     );
     // Acked only once the gap is filled; a stop first leaves it to be redelivered.
-    const work = onGap(reason, this.#stopping.signal).then(ack, () => {});
+    const gap = { reason: 'messages-dropped', detail: dropped } as const;
+    const work = onGap(gap, this.#stopping.signal).then(ack, () => {});
     session.inFlight.add(work);
     void work.finally(() => session.inFlight.delete(work));
   }
@@ -237,6 +257,13 @@ export class Amqp091Source implements Source {
     const servername = this.#tls.servername ?? (net.isIP(host.hostname) === 0 ? host.hostname : undefined);
     return { ...this.#tls, ...(servername === undefined ? {} : { servername }) };
   }
+}
+
+/** The broker's side of a settlement, on the channel that delivered the message. */
+function settle(session: BrokerSession, message: ConsumeMessage, settlement: Settlement): void {
+  if (settlement.outcome === 'applied') session.ack(message);
+  else if (settlement.outcome === 'parked') session.park(message);
+  else session.release(message);
 }
 
 /**

@@ -1,21 +1,29 @@
 import type net from 'node:net';
-import { type MemcachedServer, serverName } from '../../config/memcached-servers.ts';
-import { type Item, type ReplyReader, retrievalReply, statusReply, versionReply } from './protocol.ts';
+import { serverName } from '../../config/memcached-servers.ts';
+import {
+  CacheConnectionClosed,
+  CacheProtocolError,
+  CacheTimeout,
+  CacheUnreachable,
+} from '../../ports/cache-errors.ts';
+import type {
+  CachedItem,
+  CacheServer,
+  KeyListing,
+  ListingLimits,
+  ServerAddress,
+} from '../../ports/cache-server.ts';
+import { errorMessage } from '../../util/errors.ts';
+import { listKeys, type MetadumpMode, metadumpModeFor } from './metadump.ts';
+import { type ReplyReader, retrievalReply, statusReply, versionReply } from './protocol.ts';
 import { connectSocket, type SocketOptions } from './socket.ts';
 
 export interface ConnectionOptions extends SocketOptions {
   readonly requestTimeoutMs: number;
-}
-
-/** The server could not be reached or did not answer in time; the request may not have been applied. */
-export class MemcachedUnavailable extends Error {
-  readonly server: string;
-
-  constructor(server: string, message: string, options?: { cause?: unknown }) {
-    super(`memcached ${server}: ${message}`, options);
-    this.name = 'MemcachedUnavailable';
-    this.server = server;
-  }
+  /** How keys are listed; `auto` (the default) asks the server's version once: `hash` from 1.6.9, else `all`. */
+  readonly metadump?: 'auto' | MetadumpMode;
+  /** Told once per server which listing `auto` chose, and from which version. */
+  readonly listingModeChosen?: (server: string, mode: MetadumpMode, version: string) => void;
 }
 
 interface PendingRequest {
@@ -27,16 +35,19 @@ interface PendingRequest {
 const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
 
 /**
- * One pipelined text-protocol connection to one memcached server. It connects on first use and again
+ * One memcached server over the text protocol: the CacheServer port. Commands share one pipelined
+ * connection; a key listing opens a socket of its own (memcached refuses commands pipelined around a
+ * metadump). The connection is made on first use and again
  * after any failure; a timeout or an unexpected reply closes the socket, because the reply stream can no
  * longer be matched to requests, and fails every request still waiting on it. The timeout is one of
  * inactivity: it fires when requests wait and no byte has arrived for requestTimeoutMs, so a large reply
  * that keeps streaming is never cut off.
  */
-export class MemcachedConnection {
-  readonly server: MemcachedServer;
+export class MemcachedConnection implements CacheServer {
+  readonly address: ServerAddress;
   readonly name: string;
   readonly #options: ConnectionOptions;
+  #listingMode: Promise<MetadumpMode> | null = null;
   #socket: net.Socket | null = null;
   #connecting: Promise<net.Socket> | null = null;
   #buffer: Buffer = Buffer.alloc(0);
@@ -51,14 +62,14 @@ export class MemcachedConnection {
   /** Outcome of the last exchange with the server: false after a failure until a request succeeds. */
   up = false;
 
-  constructor(server: MemcachedServer, options: ConnectionOptions) {
-    this.server = server;
-    this.name = serverName(server);
+  constructor(address: ServerAddress, options: ConnectionOptions) {
+    this.address = address;
+    this.name = serverName(address);
     this.#options = options;
   }
 
   /** Multi-get with CAS uniques; keys absent from the server are absent from the map. */
-  async gets(keys: readonly string[]): Promise<Map<string, Item>> {
+  async gets(keys: readonly string[]): Promise<Map<string, CachedItem>> {
     for (const key of keys) checkKey(key);
     const items = await this.#request(Buffer.from(`gets ${keys.join(' ')}\r\n`), retrievalReply());
     return new Map(items.map((item) => [item.key, item]));
@@ -99,9 +110,39 @@ export class MemcachedConnection {
     return this.#request(Buffer.from('version\r\n'), versionReply());
   }
 
+  async listKeys(prefix: string, limits: ListingLimits, signal?: AbortSignal): Promise<KeyListing> {
+    if (this.#closed) throw new CacheConnectionClosed(this.name, 'connection closed');
+    const mode = await this.#modeForListing();
+    return listKeys(
+      { name: this.name, address: this.address, socket: this.#options },
+      mode,
+      prefix,
+      limits,
+      signal,
+    );
+  }
+
   close(): void {
     this.#closed = true;
-    this.#fail(new MemcachedUnavailable(this.name, 'connection closed'));
+    this.#fail(new CacheConnectionClosed(this.name, 'connection closed'));
+  }
+
+  /** `auto`: the server's version decides, asked once (a failed ask is asked again next time). */
+  #modeForListing(): Promise<MetadumpMode> {
+    const configured = this.#options.metadump ?? 'auto';
+    if (configured !== 'auto') return Promise.resolve(configured);
+    this.#listingMode ??= this.version().then(
+      (version) => {
+        const mode = metadumpModeFor(version);
+        this.#options.listingModeChosen?.(this.name, mode, version);
+        return mode;
+      },
+      (error: unknown) => {
+        this.#listingMode = null;
+        throw error;
+      },
+    );
+    return this.#listingMode;
   }
 
   async #store<T>(
@@ -118,16 +159,14 @@ export class MemcachedConnection {
   }
 
   async #request<T>(payload: Buffer, reader: ReplyReader<T>): Promise<T> {
-    if (this.#closed) throw new MemcachedUnavailable(this.name, 'connection closed');
+    if (this.#closed) throw new CacheConnectionClosed(this.name, 'connection closed');
     const socket = await this.#connect();
     return new Promise<T>((resolve, reject) => {
       // close() may have come while this request waited for the connection.
-      if (this.#closed) return reject(new MemcachedUnavailable(this.name, 'connection closed'));
+      if (this.#closed) return reject(new CacheConnectionClosed(this.name, 'connection closed'));
       this.#pending.push({ reader, resolve: resolve as (v: unknown) => void, reject });
       this.#idle ??= setTimeout(() => {
-        this.#fail(
-          new MemcachedUnavailable(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`),
-        );
+        this.#fail(new CacheTimeout(this.name, `no reply within ${this.#options.requestTimeoutMs} ms`));
       }, this.#options.requestTimeoutMs);
       this.#send(socket, payload);
     });
@@ -161,19 +200,19 @@ export class MemcachedConnection {
   async #open(): Promise<net.Socket> {
     let socket: net.Socket;
     try {
-      socket = await connectSocket(this.server, this.#options);
+      socket = await connectSocket(this.address, this.#options);
     } catch (cause) {
       this.up = false;
-      throw new MemcachedUnavailable(this.name, `cannot connect: ${(cause as Error).message}`, { cause });
+      throw new CacheUnreachable(this.name, `cannot connect: ${errorMessage(cause)}`, { cause });
     }
     if (this.#closed) {
       // Closed while connecting: nothing may use, or be kept alive by, this socket.
       socket.destroy();
-      throw new MemcachedUnavailable(this.name, 'connection closed');
+      throw new CacheConnectionClosed(this.name, 'connection closed');
     }
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('error', (cause) => this.#fail(new MemcachedUnavailable(this.name, cause.message, { cause })));
-    socket.on('close', () => this.#fail(new MemcachedUnavailable(this.name, 'connection lost')));
+    socket.on('error', (cause) => this.#fail(new CacheConnectionClosed(this.name, cause.message, { cause })));
+    socket.on('close', () => this.#fail(new CacheConnectionClosed(this.name, 'connection lost')));
     this.#socket = socket;
     return socket;
   }
@@ -199,8 +238,8 @@ export class MemcachedConnection {
       }
     } catch (error) {
       // An error reply or a reply we cannot frame: answer the request it belongs to, drop the rest.
-      this.#pending.shift()?.reject(error as Error);
-      this.#fail(new MemcachedUnavailable(this.name, 'connection reset after an unexpected reply'));
+      this.#pending.shift()?.reject(new CacheProtocolError(this.name, errorMessage(error), { cause: error }));
+      this.#fail(new CacheConnectionClosed(this.name, 'connection reset after an unexpected reply'));
       return;
     }
     this.#buffer = offset === this.#buffer.length ? Buffer.alloc(0) : this.#buffer.subarray(offset);
@@ -230,5 +269,5 @@ export class MemcachedConnection {
 }
 
 function checkKey(key: string): void {
-  if (!VALID_KEY.test(key)) throw new Error('memcached keys are 1-250 printable ASCII characters');
+  if (!VALID_KEY.test(key)) throw new RangeError('memcached keys are 1-250 printable ASCII characters');
 }

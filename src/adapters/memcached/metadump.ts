@@ -1,30 +1,16 @@
-import type { MemcachedServer } from '../../config/memcached-servers.ts';
+import {
+  CacheBusy,
+  CacheConnectionClosed,
+  CacheProtocolError,
+  CacheTimeout,
+  CacheUnreachable,
+} from '../../ports/cache-errors.ts';
+import type { KeyListing, ListedKey, ListingLimits, ServerAddress } from '../../ports/cache-server.ts';
 import { sleep } from '../../util/backoff.ts';
+import { errorMessage } from '../../util/errors.ts';
 import { connectSocket, type SocketOptions } from './socket.ts';
 
 export type MetadumpMode = 'hash' | 'all';
-
-export interface MetadumpLimits {
-  /** The whole listing must arrive within this. */
-  readonly timeoutMs: number;
-  /** Only for `all` on servers before 1.6.9, which may never send END (memcached#667). */
-  readonly idleMs: number;
-}
-
-export interface ListedKey {
-  /** The key as stored (URL-decoded). */
-  readonly key: string;
-  /** Item size in bytes, from `size=`; 0 when absent. */
-  readonly size: number;
-  /** Expiry as Unix seconds, from `exp=`; -1 for never, null when absent. */
-  readonly exp: number | null;
-}
-
-export interface KeyListing {
-  readonly keys: ListedKey[];
-  /** False when an `all` listing ended by silence instead of END. */
-  readonly complete: boolean;
-}
 
 /** Another crawl (another replica's purge, say) holds memcached's single crawler: wait and ask again. */
 const BUSY_RETRY_MS = 200;
@@ -36,42 +22,44 @@ const BUSY_RETRY_MS = 200;
  * A `hash` listing counts only when END arrives: silence is a failure to retry, never a partial success.
  */
 export async function listKeys(
-  server: MemcachedServer,
-  options: SocketOptions,
+  server: Listed,
   mode: MetadumpMode,
   prefix: string,
-  limits: MetadumpLimits,
+  limits: ListingLimits,
   signal?: AbortSignal,
 ): Promise<KeyListing> {
   const deadline = Date.now() + limits.timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
-    const listing = await listOnce(
-      server,
-      options,
-      mode,
-      prefix,
-      deadline - Date.now(),
-      limits.idleMs,
-      signal,
-    );
+    const listing = await listOnce(server, mode, prefix, deadline - Date.now(), limits.idleMs, signal);
     if (listing !== 'busy') return listing;
     if (Date.now() + BUSY_RETRY_MS > deadline)
-      throw new Error('metadump: the crawler stayed busy until the scan timeout');
+      throw new CacheBusy(server.name, 'metadump: the crawler stayed busy until the scan timeout');
     await sleep(BUSY_RETRY_MS, signal);
   }
 }
 
+/** The server to list: where it is, how to open a socket to it, and its name for errors. */
+export interface Listed {
+  readonly name: string;
+  readonly address: ServerAddress;
+  readonly socket: SocketOptions;
+}
+
 async function listOnce(
-  server: MemcachedServer,
-  options: SocketOptions,
+  server: Listed,
   mode: MetadumpMode,
   prefix: string,
   timeoutMs: number,
   idleMs: number,
   signal: AbortSignal | undefined,
 ): Promise<KeyListing | 'busy'> {
-  const socket = await connectSocket(server, options);
+  let socket: Awaited<ReturnType<typeof connectSocket>>;
+  try {
+    socket = await connectSocket(server.address, server.socket);
+  } catch (cause) {
+    throw new CacheUnreachable(server.name, `cannot connect: ${errorMessage(cause)}`, { cause });
+  }
   return new Promise<KeyListing | 'busy'>((resolve, reject) => {
     const keys: ListedKey[] = [];
     let rest = '';
@@ -86,9 +74,9 @@ async function listOnce(
       if (outcome instanceof Error) reject(outcome);
       else resolve(outcome);
     };
-    const onAbort = () => finish(new Error('metadump aborted: stopping'));
+    const onAbort = () => finish(signal?.reason ?? new Error('aborted'));
     const overall = setTimeout(
-      () => finish(new Error(`metadump not finished within ${timeoutMs} ms`)),
+      () => finish(new CacheTimeout(server.name, `metadump not finished within ${timeoutMs} ms`)),
       timeoutMs,
     );
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -101,8 +89,12 @@ async function listOnce(
         });
       }, idleMs);
     };
-    socket.on('error', (error) => finish(error));
-    socket.on('close', () => finish(new Error('connection closed during metadump')));
+    socket.on('error', (cause) =>
+      finish(new CacheConnectionClosed(server.name, `metadump: ${cause.message}`, { cause })),
+    );
+    socket.on('close', () =>
+      finish(new CacheConnectionClosed(server.name, 'connection closed during metadump')),
+    );
     socket.on('data', (chunk: Buffer) => {
       clearTimeout(idle);
       const lines = (rest + chunk.toString('latin1')).split('\n');
@@ -118,7 +110,7 @@ async function listOnce(
           return finish('busy');
         } else if (line !== '' && line !== 'OK') {
           // Newer memcached may announce the dump with OK; anything else is a refusal.
-          return finish(new Error(`metadump refused: ${line.slice(0, 120)}`));
+          return finish(new CacheProtocolError(server.name, `metadump refused: ${line.slice(0, 120)}`));
         }
       }
       if (mode === 'all') endIfSilent(socket.bytesRead);

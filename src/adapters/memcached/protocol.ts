@@ -6,13 +6,7 @@
  * large multi-gets cost linear time, not quadratic.
  */
 
-export interface Item {
-  readonly key: string;
-  readonly flags: number;
-  readonly value: Buffer;
-  /** CAS unique; a decimal string because it is a 64-bit counter. */
-  readonly cas: string | null;
-}
+import type { CachedItem } from '../../ports/cache-server.ts';
 
 export interface Parsed<T> {
   readonly value: T;
@@ -27,7 +21,10 @@ export interface ReplyReader<T> {
   readonly needed: number;
 }
 
-/** A reply memcached sends when it refused the command; the connection is resynchronised after it. */
+/**
+ * A reply memcached sends when it refused the command, or one that cannot be framed; the connection
+ * turns it into a CacheProtocolError naming the server, and resynchronises.
+ */
 export class MemcachedReplyError extends Error {
   constructor(line: string) {
     super(`memcached replied ${line.slice(0, 120)}`);
@@ -79,12 +76,12 @@ export function versionReply(): ReplyReader<string> {
 }
 
 /** `VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n` … `END\r\n` */
-export function retrievalReply(): ReplyReader<Item[]> {
-  const items: Item[] = [];
+export function retrievalReply(): ReplyReader<CachedItem[]> {
+  const items: CachedItem[] = [];
   let parsed = 0; // bytes of the reply already turned into items
   const reader = {
     needed: 0,
-    read(buf: Buffer, start: number): Parsed<Item[]> | null {
+    read(buf: Buffer, start: number): Parsed<CachedItem[]> | null {
       for (;;) {
         const at = start + parsed;
         const eol = buf.indexOf(CRLF, at);

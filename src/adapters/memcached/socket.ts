@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { MemcachedServer } from '../../config/memcached-servers.ts';
+import type { ServerAddress } from '../../ports/cache-server.ts';
 
 export interface SocketOptions {
   readonly connectTimeoutMs: number;
@@ -12,7 +12,7 @@ export interface SocketOptions {
  * A connected (and, with TLS, handshaken) socket to one server, or a rejection within the connect
  * timeout. The caller owns the socket from then on, including its 'error' events.
  */
-export function connectSocket(server: MemcachedServer, options: SocketOptions): Promise<net.Socket> {
+export function connectSocket(server: ServerAddress, options: SocketOptions): Promise<net.Socket> {
   const { host, port } = server;
   const tlsOptions = options.tls;
   return new Promise((resolve, reject) => {

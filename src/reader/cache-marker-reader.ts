@@ -1,35 +1,19 @@
-import type tls from 'node:tls';
-import { MemcachedConnection } from '../adapters/memcached/connection.ts';
-import { parseMemcachedServer } from '../config/memcached-servers.ts';
 import { isStale, readMarkerValue } from '../core/marker.ts';
+import type { CacheServer } from '../ports/cache-server.ts';
 import { markerKeysForToken } from './marker-keys.ts';
 
-export interface MarkerReaderOptions {
-  /** The region's memcached servers, memcache_servers syntax; every one holds every marker. */
-  readonly servers: readonly string[];
-  /** markers.prefix of the daemon. */
-  readonly prefix?: string;
-  readonly connectTimeoutMs?: number;
-  readonly requestTimeoutMs?: number;
-  readonly tls?: tls.ConnectionOptions | null;
-}
-
 /**
- * Reads invalidation markers for validating services. The daemon writes every marker to every server, so
- * one multi-get from one server answers; the next server is asked only when one does not answer.
+ * Reads invalidation markers for validating services, from cache servers (the port). The daemon writes
+ * every marker to every server, so one multi-get from one server answers; the next server is asked
+ * only when one does not answer. `MarkerReader` (the library's entry) connects it to memcached.
  */
-export class MarkerReader {
+export class CacheMarkerReader {
   readonly prefix: string;
-  readonly #servers: readonly MemcachedConnection[];
+  readonly #servers: readonly CacheServer[];
 
-  constructor(options: MarkerReaderOptions) {
-    this.prefix = options.prefix ?? 'kci';
-    const connection = {
-      connectTimeoutMs: options.connectTimeoutMs ?? 500,
-      requestTimeoutMs: options.requestTimeoutMs ?? 500,
-      tls: options.tls ?? null,
-    };
-    this.#servers = options.servers.map((s) => new MemcachedConnection(parseMemcachedServer(s), connection));
+  constructor(servers: readonly CacheServer[], prefix = 'kci') {
+    this.prefix = prefix;
+    this.#servers = servers;
   }
 
   keysFor(token: Readonly<Record<string, unknown>>): string[] {

@@ -1,0 +1,30 @@
+import { decodeNotification } from '../core/decode.ts';
+import type { EnvelopeLimits, RawMessage } from '../core/envelope.ts';
+import type { SourceItem } from '../ports/source.ts';
+
+/**
+ * A Keystone notification from a broker (AMQP 0-9-1 or 1.0) as a source item: decoded by the pure
+ * core, with the broker's facts about it (`origin`) for the logs.
+ */
+export function notificationItem(
+  raw: RawMessage,
+  limits: EnvelopeLimits,
+  origin: Readonly<Record<string, string | number | boolean>>,
+): SourceItem {
+  const decoded = decodeNotification(raw, limits);
+  if (!decoded.ok) {
+    return {
+      id: null,
+      kind: decoded.eventType ?? 'unparseable',
+      origin,
+      content: { decoded: false, reason: decoded.reason, detail: decoded.detail },
+    };
+  }
+  const { notification: n, event, targets } = decoded;
+  return {
+    id: n.messageId,
+    kind: n.eventType,
+    origin: { ...origin, envelope: n.envelopeVersion },
+    content: { decoded: true, invalidation: { event, targets }, publishedAtMs: n.timestamp },
+  };
+}

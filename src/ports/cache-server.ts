@@ -1,0 +1,73 @@
+/**
+ * One server of the region's cache, as the actions, the recovery, the reader and the CLI use it: the
+ * memcached commands they send, the key listing, and whether the server answered last time. Every
+ * server holds every invalidation (Python clients place keys differently), so callers always talk to
+ * each server on its own. `adapters/memcached` implements it over the text protocol; the tests also
+ * run an in-memory one through the same conformance suite.
+ *
+ * A command rejects with a `CacheServerError` (cache-errors.ts) when the server failed it, and with a
+ * `RangeError` for a key memcached would refuse (1–250 printable ASCII characters).
+ */
+export interface CacheServer {
+  /** `host:port`, as in logs and metrics. */
+  readonly name: string;
+  /** The outcome of the last exchange: false after a failure until a request succeeds. */
+  readonly up: boolean;
+  /** Multi-get with CAS uniques; keys the server does not hold are absent from the map. */
+  gets(keys: readonly string[]): Promise<Map<string, CachedItem>>;
+  add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'>;
+  cas(
+    key: string,
+    value: string,
+    ttlSeconds: number,
+    cas: string,
+  ): Promise<'STORED' | 'EXISTS' | 'NOT_FOUND'>;
+  delete(key: string): Promise<'DELETED' | 'NOT_FOUND'>;
+  /** Reset an item's expiry without reading it; NOT_FOUND tells the server no longer holds it. */
+  touch(key: string, ttlSeconds: number): Promise<'TOUCHED' | 'NOT_FOUND'>;
+  version(): Promise<string>;
+  /**
+   * Every key under `prefix` the server holds, with its size and expiry. The whole listing must arrive
+   * within `limits.timeoutMs`; `signal` ends it early (the daemon stops). A listing may be incomplete
+   * only on servers that cannot say where it ends (`complete: false`).
+   */
+  listKeys(prefix: string, limits: ListingLimits, signal?: AbortSignal): Promise<KeyListing>;
+  /** Fail whatever waits, and take no request after this. */
+  close(): void;
+}
+
+/** Where a server listens, as `memcache_servers` names it. */
+export interface ServerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface CachedItem {
+  readonly key: string;
+  readonly flags: number;
+  readonly value: Buffer;
+  /** CAS unique; a decimal string because it is a 64-bit counter. */
+  readonly cas: string | null;
+}
+
+export interface ListingLimits {
+  /** The whole listing must arrive within this. */
+  readonly timeoutMs: number;
+  /** Servers that may never end a listing (memcached before 1.6.9) end it after this much silence. */
+  readonly idleMs: number;
+}
+
+export interface ListedKey {
+  /** The key as stored. */
+  readonly key: string;
+  /** Item size in bytes as the server counts it (value and overhead); 0 when unknown. */
+  readonly size: number;
+  /** Expiry as Unix seconds; -1 for never, null when unknown. */
+  readonly exp: number | null;
+}
+
+export interface KeyListing {
+  readonly keys: ListedKey[];
+  /** False when the listing ended by silence instead of its end marker. */
+  readonly complete: boolean;
+}
