@@ -79,8 +79,9 @@ function decodeKey(encoded: string): string {
   }
 }
 
-export async function set(server: string, key: string, value: string): Promise<void> {
-  await command(server, `set ${key} 0 0 ${Buffer.byteLength(value)}\r\n${value}`, /STORED\r\n$/);
+/** Stores `value`; it expires after `ttlSeconds` (10 minutes by default), so no test key stays for good. */
+export async function set(server: string, key: string, value: string, ttlSeconds = 600): Promise<void> {
+  await command(server, `set ${key} 0 ${ttlSeconds} ${Buffer.byteLength(value)}\r\n${value}`, /STORED\r\n$/);
 }
 
 /** The server's `stats` counters. */

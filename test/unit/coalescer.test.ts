@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { MarkersAction } from '../../src/actions/markers.ts';
 import { type Target, target, targetName } from '../../src/core/targets.ts';
 import { Coalescer, CoalescerStopped } from '../../src/pipeline/coalescer.ts';
 import type { Action, Invalidation } from '../../src/ports/action.ts';
+import { MemoryCacheServer } from '../support/memory-cache-server.ts';
+import { NO_OBSERVERS } from '../support/memory-pipeline.ts';
 
 /** An in-memory action whose writes finish when the test says so. */
 class GatedAction implements Action<Target> {
@@ -139,5 +142,44 @@ describe('coalescer', () => {
     await expect(inFlight).rejects.toBeInstanceOf(CoalescerStopped);
     await expect(next).rejects.toBeInstanceOf(CoalescerStopped);
     await expect(c.cover(target('user', 'u2'))).rejects.toBeInstanceOf(CoalescerStopped);
+  });
+});
+
+describe('the coalescer with the markers action, on in-memory servers', () => {
+  const settings = {
+    prefix: 'kci',
+    ttlSeconds: 3600,
+    clockSkewMarginMs: 2000,
+    mode: 'targeted',
+    liveLimit: 100,
+  } as const;
+
+  it('300 invalidations of one user while a write is in flight cost two writes, and all are answered', async () => {
+    const servers = [new MemoryCacheServer('a:1'), new MemoryCacheServer('b:1')];
+    for (const server of servers) await server.version();
+    const markers = new MarkersAction(servers, settings, Date.now, NO_OBSERVERS.markers);
+    const written: number[] = [];
+    const c = new Coalescer(markers, retry, () => {}, { requested() {}, written: (n) => written.push(n) });
+    await Promise.all(Array.from({ length: 300 }, () => c.cover(target('user', 'u1'))));
+    expect(written).toEqual([1, 1]);
+    for (const server of servers) expect(server.keys()).toEqual(['kci:v1:user:u1']);
+  });
+
+  it('retries a batch while every server is away, and writes it once one is back', async () => {
+    const servers = [new MemoryCacheServer('a:1'), new MemoryCacheServer('b:1')];
+    for (const server of servers) server.goAway();
+    const markers = new MarkersAction(servers, settings, Date.now, NO_OBSERVERS.markers);
+    const attempts: number[] = [];
+    const c = new Coalescer(markers, { initialDelayMs: 1, maxDelayMs: 2 }, (_e, attempt) =>
+      attempts.push(attempt),
+    );
+    const covered = c.cover(target('user', 'u1'));
+    await new Promise((r) => setTimeout(r, 20));
+    (servers[1] as MemoryCacheServer).comeBack();
+    await covered;
+    expect(attempts.length).toBeGreaterThan(1);
+    expect(servers[1]?.keys()).toEqual(['kci:v1:user:u1']);
+    expect(markers.pending('a:1')).toBe(1);
+    c.stop();
   });
 });
