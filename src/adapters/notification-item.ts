@@ -4,19 +4,21 @@ import type { SourceItem } from '../ports/source.ts';
 
 /**
  * A Keystone notification from a broker (AMQP 0-9-1 or 1.0) as a source item: decoded by the pure
- * core, with the broker's facts about it (`origin`) for the logs.
+ * core, with the broker's facts about it (which source, whether it is a redelivery, the envelope
+ * version) as the item's origin, for the logs.
  */
 export function notificationItem(
   raw: RawMessage,
   limits: EnvelopeLimits,
-  origin: Readonly<Record<string, string | number | boolean>>,
+  source: string,
+  redelivered: boolean,
 ): SourceItem {
   const decoded = decodeNotification(raw, limits);
   if (!decoded.ok) {
     return {
       id: null,
       kind: decoded.eventType ?? 'unparseable',
-      origin,
+      origin: { source, redelivered },
       content: { decoded: false, reason: decoded.reason, detail: decoded.detail },
     };
   }
@@ -24,7 +26,7 @@ export function notificationItem(
   return {
     id: n.messageId,
     kind: n.eventType,
-    origin: { ...origin, envelope: n.envelopeVersion },
+    origin: { source, redelivered, envelope: n.envelopeVersion },
     content: { decoded: true, invalidation: { event, targets }, publishedAtMs: n.timestamp },
   };
 }

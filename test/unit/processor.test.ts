@@ -13,7 +13,7 @@ import { osloV2Body } from '../support/oslo-wire.ts';
 // memcached in test/integration/pipeline.test.ts.
 const LIMITS = { maxBodyBytes: 1_048_576 };
 const item = (body: Buffer, headers: Record<string, unknown> = {}): SourceItem =>
-  notificationItem({ body, headers }, LIMITS, { source: 'unit', redelivered: false });
+  notificationItem({ body, headers }, LIMITS, 'unit', false);
 const expectedKeys = (name: string) => (EXPECTED_TARGETS[name] ?? []).map((t) => `kci:v1:${t}`).sort();
 
 let stopPipeline: (() => void) | undefined;

@@ -212,10 +212,7 @@ export class Amqp091Source implements Source {
 
   #dispatch(session: BrokerSession, message: ConsumeMessage, handler: ItemHandler): void {
     const raw = { body: message.content, headers: message.properties.headers ?? {} };
-    const item = notificationItem(raw, this.#limits, {
-      source: this.name,
-      redelivered: message.fields.redelivered,
-    });
+    const item = notificationItem(raw, this.#limits, this.name, message.fields.redelivered);
     const work = handler(item).then(
       (settlement) => settle(session, message, settlement),
       (error: unknown) => {
