@@ -28,16 +28,12 @@ export function configuredActions(
   observers: ActionObservers,
 ): ConfiguredActions {
   const markers = new MarkersAction(servers, config.markers, now, observers.markers);
-  const all: AnyAction[] = [markers as AnyAction];
+  const all: AnyAction[] = [markers];
   if (config.keystoneRegions.enabled) {
-    all.push(
-      new KeystoneRegionsAction(servers, config.keystoneRegions, observers.keystoneRegions) as AnyAction,
-    );
+    all.push(new KeystoneRegionsAction(servers, config.keystoneRegions, observers.keystoneRegions));
   }
   if (config.middlewarePurge.enabled) {
-    all.push(
-      new MiddlewarePurgeAction(servers, config.middlewarePurge, observers.middlewarePurge) as AnyAction,
-    );
+    all.push(new MiddlewarePurgeAction(servers, config.middlewarePurge, observers.middlewarePurge));
   }
   return { markers, all };
 }
