@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { type ActionObservers, configuredActions } from '../../src/actions/configured.ts';
+import type { MarkerSettings } from '../../src/actions/markers.ts';
 import { type Config, parseConfig } from '../../src/config/load.ts';
 import { serverName } from '../../src/config/memcached-servers.ts';
 import { RecentIds } from '../../src/core/recent-ids.ts';
@@ -8,6 +9,15 @@ import { Metrics } from '../../src/observability/metrics.ts';
 import { Coalescer } from '../../src/pipeline/coalescer.ts';
 import { Processor } from '../../src/pipeline/processor.ts';
 import { ManualClock, MemoryCacheServer } from './memory-cache-server.ts';
+
+/** The markers action's defaults (prefix kci, 1 h TTL, 2 s margin, targeted), for the unit tests. */
+export const MARKER_SETTINGS: MarkerSettings = {
+  prefix: 'kci',
+  ttlSeconds: 3600,
+  clockSkewMarginMs: 2000,
+  mode: 'targeted',
+  liveLimit: 1000,
+};
 
 export const NO_OBSERVERS: ActionObservers = {
   markers: { applied() {}, failed() {} },

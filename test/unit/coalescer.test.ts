@@ -4,7 +4,7 @@ import { type Target, target, targetName } from '../../src/core/targets.ts';
 import { Coalescer, CoalescerStopped } from '../../src/pipeline/coalescer.ts';
 import type { Action, Invalidation } from '../../src/ports/action.ts';
 import { MemoryCacheServer } from '../support/memory-cache-server.ts';
-import { NO_OBSERVERS } from '../support/memory-pipeline.ts';
+import { MARKER_SETTINGS, NO_OBSERVERS } from '../support/memory-pipeline.ts';
 
 /** An in-memory action whose writes finish when the test says so. */
 class GatedAction implements Action<Target> {
@@ -146,18 +146,10 @@ describe('coalescer', () => {
 });
 
 describe('the coalescer with the markers action, on in-memory servers', () => {
-  const settings = {
-    prefix: 'kci',
-    ttlSeconds: 3600,
-    clockSkewMarginMs: 2000,
-    mode: 'targeted',
-    liveLimit: 100,
-  } as const;
-
   it('300 invalidations of one user while a write is in flight cost two writes, and all are answered', async () => {
     const servers = [new MemoryCacheServer('a:1'), new MemoryCacheServer('b:1')];
     for (const server of servers) await server.version();
-    const markers = new MarkersAction(servers, settings, Date.now, NO_OBSERVERS.markers);
+    const markers = new MarkersAction(servers, MARKER_SETTINGS, Date.now, NO_OBSERVERS.markers);
     const written: number[] = [];
     const c = new Coalescer(markers, retry, () => {}, { requested() {}, written: (n) => written.push(n) });
     await Promise.all(Array.from({ length: 300 }, () => c.cover(target('user', 'u1'))));
@@ -168,7 +160,7 @@ describe('the coalescer with the markers action, on in-memory servers', () => {
   it('retries a batch while every server is away, and writes it once one is back', async () => {
     const servers = [new MemoryCacheServer('a:1'), new MemoryCacheServer('b:1')];
     for (const server of servers) server.goAway();
-    const markers = new MarkersAction(servers, settings, Date.now, NO_OBSERVERS.markers);
+    const markers = new MarkersAction(servers, MARKER_SETTINGS, Date.now, NO_OBSERVERS.markers);
     const attempts: number[] = [];
     const c = new Coalescer(markers, { initialDelayMs: 1, maxDelayMs: 2 }, (_e, attempt) =>
       attempts.push(attempt),

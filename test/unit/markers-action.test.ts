@@ -2,20 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { type MarkerSettings, MarkersAction } from '../../src/actions/markers.ts';
 import { GLOBAL, type Target, target } from '../../src/core/targets.ts';
 import { ManualClock, MemoryCacheServer } from '../support/memory-cache-server.ts';
-import { NO_OBSERVERS } from '../support/memory-pipeline.ts';
-
-const SETTINGS: MarkerSettings = {
-  prefix: 'kci',
-  ttlSeconds: 3600,
-  clockSkewMarginMs: 2000,
-  mode: 'targeted',
-  liveLimit: 1000,
-};
+import { MARKER_SETTINGS, NO_OBSERVERS } from '../support/memory-pipeline.ts';
 
 function setup(settings: Partial<MarkerSettings> = {}) {
   const clock = new ManualClock();
   const servers = [new MemoryCacheServer('a:1', clock.now), new MemoryCacheServer('b:1', clock.now)] as const;
-  const action = new MarkersAction(servers, { ...SETTINGS, ...settings }, clock.now, NO_OBSERVERS.markers);
+  const action = new MarkersAction(
+    servers,
+    { ...MARKER_SETTINGS, ...settings },
+    clock.now,
+    NO_OBSERVERS.markers,
+  );
   const value = async (server: MemoryCacheServer, key: string) =>
     (await server.gets([key])).get(key)?.value.toString() ?? null;
   return { clock, servers, action, value };

@@ -6,22 +6,15 @@ import { type RecoveryObserver, ServerRecovery } from '../../src/actions/server-
 import { regionKey } from '../../src/core/keystone-regions.ts';
 import { target } from '../../src/core/targets.ts';
 import { ManualClock, MemoryCacheServer } from '../support/memory-cache-server.ts';
-import { NO_OBSERVERS } from '../support/memory-pipeline.ts';
+import { MARKER_SETTINGS, NO_OBSERVERS } from '../support/memory-pipeline.ts';
 
-const MARKERS = {
-  prefix: 'kci',
-  ttlSeconds: 3600,
-  clockSkewMarginMs: 2000,
-  mode: 'targeted',
-  liveLimit: 100,
-} as const;
 const REGIONS = { always: ['tokens'], onProjectOrDomainChange: [], onAssignmentChange: [], repeatAfterMs: 0 };
 const LISTING = { prefix: 'kci', ttlSeconds: 3600, limits: { timeoutMs: 1000, idleMs: 100 } };
 
 function setup() {
   const clock = new ManualClock();
   const servers = [new MemoryCacheServer('a:1', clock.now), new MemoryCacheServer('b:1', clock.now)] as const;
-  const markers = new MarkersAction(servers, MARKERS, clock.now, NO_OBSERVERS.markers);
+  const markers = new MarkersAction(servers, MARKER_SETTINGS, clock.now, NO_OBSERVERS.markers);
   const regions = new KeystoneRegionsAction(servers, REGIONS, NO_OBSERVERS.keystoneRegions);
   const seen: string[] = [];
   const observer: RecoveryObserver = {
