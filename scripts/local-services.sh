@@ -13,7 +13,8 @@ Starts what the demo and the tests talk to, where it is not already running: Rab
 Installs Debian's packages first where they are missing (root or sudo).
 
   --with-python-peers  also install the real OpenStack peers the tests drive: oslo.messaging's
-                       notifier, keystonemiddleware's auth_token, and what the kci_markers filter and
+                       notifier, keystonemiddleware's auth_token, Keystone itself (for the
+                       revocation poller's tests), and what the kci_markers filter and the
                        dogpile strategy import
   -h, --help           print this help
 USAGE
@@ -52,7 +53,7 @@ wait_for_port() {
 }
 
 if $with_python_peers; then
-  apt_install python3-oslo.messaging python3-keystonemiddleware python3-memcache python3-dogpile.cache \
+  apt_install python3-oslo.messaging python3-keystonemiddleware python3-memcache python3-dogpile.cache keystone \
     python3-webob python3-pastedeploy
 fi
 

@@ -153,15 +153,16 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     logger: logger.child({ component: 'processor' }),
     now,
   });
-  const sources = configuredSources(config, logger);
+  const sources = configuredSources(config, logger, metrics.revocations);
+  if (config.revocations.enabled) metrics.revocations.started();
   const background = new BackgroundTasks((task, error) =>
     logger.warn({ task, error: errorMessage(error) }, 'background task failed; it runs again on schedule'),
   );
-  const taking = () => sources.every((s) => s.isTaking());
+  const consuming = () => sources.every((s) => !s.gatesReadiness || s.isTaking());
 
   let stopping = false;
   metrics.observe(() => ({
-    consuming: taking(),
+    consuming: consuming(),
     servers: servers.map((s) => [s.name, s.up] as const),
     replayPending: servers.flatMap((s) => actions.map((a) => [s.name, a.name, a.pending(s.name)] as const)),
     liveMarkers: markers.liveCount,
@@ -171,7 +172,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   const http = await startHttpServer(
     config.http.host,
     config.http.port,
-    { checks: () => ({ consuming: taking(), memcached: servers.some((s) => s.up), running: !stopping }) },
+    { checks: () => ({ consuming: consuming(), memcached: servers.some((s) => s.up), running: !stopping }) },
     metrics.registry,
   );
   // The first probe before anything is taken: readiness and the write path start from known states.

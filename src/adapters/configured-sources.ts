@@ -1,13 +1,36 @@
 import type { Config } from '../config/load.ts';
+import { readTlsFiles } from '../config/tls-files.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { RevocationObserver } from '../observability/revocation-metrics.ts';
 import type { Source } from '../ports/source.ts';
 import { Amqp091Source } from './amqp091/source.ts';
+import { KeystoneClient } from './keystone/client.ts';
+import { RevocationSource } from './keystone/revocation-source.ts';
 
 /**
- * The sources the configuration asks for, as `configuredActions` builds the actions: today Keystone's
- * notifications over AMQP 0-9-1, always. Each logs as its own component.
+ * The sources the configuration asks for, as `configuredActions` builds the actions: Keystone's
+ * notifications over AMQP 0-9-1, always; Keystone's revocation events when `revocations.enabled`.
+ * Each logs as its own component.
  */
-export function configuredSources(config: Config, logger: Logger): Source[] {
+export function configuredSources(config: Config, logger: Logger, revocations: RevocationObserver): Source[] {
   const limits = { maxBodyBytes: config.processing.maxBodyBytes };
-  return [new Amqp091Source(config.amqp, config.region, limits, logger.child({ component: 'amqp091' }))];
+  const sources: Source[] = [
+    new Amqp091Source(config.amqp, config.region, limits, logger.child({ component: 'amqp091' })),
+  ];
+  const r = config.revocations;
+  if (r.credentials !== null && r.authUrl !== undefined) {
+    const https = new URL(r.authUrl).protocol === 'https:';
+    const client = new KeystoneClient({
+      authUrl: r.authUrl,
+      credentials: r.credentials,
+      // The files are read only for https: an unused caFile must not stop the daemon.
+      http: {
+        timeoutMs: r.requestTimeoutMs,
+        maxResponseBytes: r.maxResponseBytes,
+        tls: https ? readTlsFiles(r.tls) : {},
+      },
+    });
+    sources.push(new RevocationSource(r, client, revocations, logger.child({ component: 'revocations' })));
+  }
+  return sources;
 }

@@ -3,18 +3,26 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { errorMessage } from '../util/errors.ts';
 import { applyEnvOverrides } from './env-overrides.ts';
+import { type KeystoneCredentials, keystoneCredentials } from './keystone-credentials.ts';
 import { type MemcachedServer, parseMemcachedServer } from './memcached-servers.ts';
 import { type ConfigFile, configSchema } from './schema.ts';
 import { parseTransportUrl, type TransportUrl } from './transport-url.ts';
 
 /** The validated configuration, with the broker URL read and parsed and the server list parsed. */
-export type Config = Omit<ConfigFile, 'amqp' | 'memcached'> & {
+export type Config = Omit<ConfigFile, 'amqp' | 'memcached' | 'revocations'> & {
   readonly amqp: Omit<ConfigFile['amqp'], 'url' | 'urlFile' | 'pool'> & {
     readonly pool: string;
     readonly transport: TransportUrl;
   };
   readonly memcached: Omit<ConfigFile['memcached'], 'servers'> & {
     readonly servers: readonly MemcachedServer[];
+  };
+  readonly revocations: Omit<
+    ConfigFile['revocations'],
+    'applicationCredentialSecretFile' | 'passwordFile'
+  > & {
+    /** Null when the poller is off. */
+    readonly credentials: KeystoneCredentials | null;
   };
 };
 
@@ -102,11 +110,28 @@ function resolve(file: ConfigFile, source: string): Config {
       problems.push(`memcached.servers.${i}: ${errorMessage(cause)}`);
     }
   });
+  const { applicationCredentialSecretFile: _s, passwordFile: _p, ...revocations } = file.revocations;
+  let credentials: KeystoneCredentials | null = null;
+  try {
+    credentials = keystoneCredentials(file.revocations, (field, path) => {
+      let secret: string;
+      try {
+        secret = readSecretFile(path);
+      } catch (cause) {
+        throw new Error(`${field}: ${errorMessage(cause)}`);
+      }
+      if (secret === '') throw new Error(`${field}: the file is empty`);
+      return secret;
+    });
+  } catch (cause) {
+    problems.push(errorMessage(cause));
+  }
   if (problems.length > 0 || transport === null) throw new ConfigError(source, problems);
   return {
     ...file,
     amqp: { ...amqp, pool: pool ?? `keystone-cache-invalidator-${file.region}`, transport },
     memcached: { ...file.memcached, servers },
+    revocations: { ...revocations, credentials },
   };
 }
 

@@ -130,6 +130,83 @@ const middlewarePurge = z
   })
   .prefault({});
 
+/**
+ * Keystone's revocation events, polled from the central Keystone (`GET /v3/OS-REVOKE/events`): token
+ * revocations send no notification. Credentials as keystoneauth names them; secrets only from files.
+ */
+const revocations = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** The central Keystone's v3 endpoint, e.g. https://keystone.central:5000/v3. */
+    authUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** An application credential (preferred): by id, or by name with its user. */
+    applicationCredentialId: z.string().min(1).optional(),
+    applicationCredentialName: z.string().min(1).optional(),
+    applicationCredentialSecretFile: z.string().min(1).optional(),
+    /** Or a service user's password, scoped to a project or to the system. */
+    username: z.string().min(1).optional(),
+    userDomainName: z.string().min(1).default('Default'),
+    passwordFile: z.string().min(1).optional(),
+    projectName: z.string().min(1).optional(),
+    projectDomainName: z.string().min(1).default('Default'),
+    systemScope: z.literal('all').optional(),
+    /** Between polls; a revocation reaches the region within about this plus a purge. */
+    intervalMs: z.int().min(100).max(600_000).default(1_000),
+    /** Each interval varies by up to this share, so replicas do not poll in step. */
+    jitter: z.number().min(0).max(0.5).default(0.2),
+    /** At start, events this far back are applied again: keystonemiddleware's token_cache_time and a margin. */
+    lookBackSeconds: z.int().min(1).max(86_400).default(600),
+    /** How long Keystone keeps events ([token] expiration + [revoke] expiration_buffer). */
+    retentionSeconds: z.int().min(60).default(5_400),
+    /** `since` lags the newest event by this: revoked_at is truncated to whole seconds. */
+    overlapSeconds: z.int().min(1).max(60).default(1),
+    /** Events remembered as applied, so an overlap does not hand them out again. */
+    dedupeWindow: z.int().min(16).max(1_000_000).default(10_000),
+    requestTimeoutMs: z.int().min(100).max(120_000).default(5_000),
+    maxResponseBytes: z
+      .int()
+      .min(1024)
+      .default(16 * 2 ** 20),
+    retry: backoff(1_000, 30_000),
+    tls: amqpTls,
+  })
+  .prefault({})
+  .refine((r) => !r.enabled || r.authUrl !== undefined, {
+    message: 'authUrl is required when enabled (the central Keystone, e.g. https://keystone.central:5000/v3)',
+  })
+  .refine((r) => !r.enabled || credentialKinds(r) === 1, {
+    message:
+      'set one credential: applicationCredentialId (or applicationCredentialName with username) and ' +
+      'applicationCredentialSecretFile, or username and passwordFile',
+  })
+  .refine(
+    (r) =>
+      !r.enabled ||
+      r.passwordFile === undefined ||
+      (r.projectName === undefined) !== (r.systemScope === undefined),
+    {
+      message: 'a password needs one scope: projectName (the role is granted there) or systemScope: all',
+    },
+  )
+  .refine((r) => r.lookBackSeconds <= r.retentionSeconds, {
+    message: 'lookBackSeconds cannot exceed retentionSeconds: Keystone keeps no events that old',
+  });
+
+function credentialKinds(r: {
+  applicationCredentialId?: string | undefined;
+  applicationCredentialName?: string | undefined;
+  applicationCredentialSecretFile?: string | undefined;
+  username?: string | undefined;
+  passwordFile?: string | undefined;
+}): number {
+  const appCred =
+    r.applicationCredentialSecretFile !== undefined &&
+    (r.applicationCredentialId !== undefined ||
+      (r.applicationCredentialName !== undefined && r.username !== undefined));
+  const password = r.username !== undefined && r.passwordFile !== undefined;
+  return Number(appCred) + Number(password);
+}
+
 export const configSchema = z.strictObject({
   /** This deployment's region, as in the Keystone catalog; it names the default pool. */
   region: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1 to 64 characters from A-Z a-z 0-9 . _ -'),
@@ -138,6 +215,7 @@ export const configSchema = z.strictObject({
   markers,
   keystoneRegions,
   middlewarePurge,
+  revocations,
   http: z
     .strictObject({
       host: z.string().min(1).default('0.0.0.0'),

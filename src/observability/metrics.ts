@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { RevocationMetrics } from './revocation-metrics.ts';
 
 // Event types get a label of their own only from this bounded set; everything else is `other`, so a
 // publisher cannot blow up the series count. Never an id, token or credential as a label.
@@ -32,6 +33,8 @@ const KNOWN_EVENT_TYPES = new Set([
   'identity.identity_provider.deleted',
   'identity.identity_provider.disabled',
   'identity.authenticate',
+  // A Keystone revocation event (the OS-REVOKE poller), not a notification.
+  'revocation',
 ]);
 
 /** `unparseable` (no event type could be read) passes through too. */
@@ -69,6 +72,7 @@ export class Metrics {
   readonly itemsRequested: Counter<'action'>;
   readonly itemsWritten: Counter<'action'>;
   readonly wipes: Counter<'server'>;
+  readonly revocations: RevocationMetrics;
 
   constructor(version: string) {
     const registers = [this.registry];
@@ -211,6 +215,7 @@ export class Metrics {
       labelNames: ['version'],
       registers,
     }).set({ version }, 1);
+    this.revocations = new RevocationMetrics(this.registry);
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -63,6 +63,12 @@ export interface Gap {
 export interface Source {
   readonly name: string;
   /**
+   * Whether readiness waits for this source. The broker's yes: without it no notification arrives.
+   * The revocation poller's no: a central Keystone outage must not hold every region's rollout; it
+   * has its own metrics and alarm.
+   */
+  readonly gatesReadiness: boolean;
+  /**
    * Take items in the background, reconnecting on its own, until `stopTaking`. A detected gap is
    * reported to `onGap`, and taking waits until it has been filled.
    */

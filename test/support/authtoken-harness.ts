@@ -4,8 +4,12 @@ import { createInterface } from 'node:readline';
 import type { Strategy } from './middleware-entries.ts';
 
 const HARNESS = join(import.meta.dirname, 'authtoken_harness.py');
+const AGAINST_KEYSTONE = join(import.meta.dirname, 'authtoken_keystone.py');
 
-/** Real keystonemiddleware auth_token (Debian python3-keystonemiddleware) with a stub Keystone. */
+/**
+ * Real keystonemiddleware auth_token (Debian python3-keystonemiddleware), with a stub Keystone
+ * (`start`) or a real one (`againstKeystone`: requests only; validation counts are the stub's).
+ */
 export class AuthTokenHarness {
   readonly #child: ChildProcess;
   readonly #replies: Array<(line: string) => void> = [];
@@ -26,7 +30,24 @@ export class AuthTokenHarness {
     servers: readonly string[],
     markerPrefix?: string,
   ): Promise<AuthTokenHarness> {
-    const args = [HARNESS, strategy, servers.join(','), ...(markerPrefix ? [markerPrefix] : [])];
+    return AuthTokenHarness.#spawn([
+      HARNESS,
+      strategy,
+      servers.join(','),
+      ...(markerPrefix ? [markerPrefix] : []),
+    ]);
+  }
+
+  /** auth_token validating against a real Keystone (its admin as the service user), caching in `servers`. */
+  static againstKeystone(
+    url: string,
+    adminPassword: string,
+    servers: readonly string[],
+  ): Promise<AuthTokenHarness> {
+    return AuthTokenHarness.#spawn([AGAINST_KEYSTONE, url, adminPassword, servers.join(',')]);
+  }
+
+  static async #spawn(args: string[]): Promise<AuthTokenHarness> {
     const child = spawn('/usr/bin/python3', args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const harness = new AuthTokenHarness(child);
     const ready = await harness.#next();

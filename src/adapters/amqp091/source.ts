@@ -29,6 +29,7 @@ type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
  */
 export class Amqp091Source implements Source {
   readonly name = 'amqp091';
+  readonly gatesReadiness = true;
   readonly #config: Config['amqp'];
   readonly #limits: EnvelopeLimits;
   readonly #topology: TopologyOptions;
