@@ -53,9 +53,12 @@ function daemonConfig(): Json {
   delete props.http;
   const amqpProps = (props.amqp as Json).properties as Record<string, Json>;
   const memcachedProps = (props.memcached as Json).properties as Record<string, Json>;
+  const revocationProps = (props.revocations as Json).properties as Record<string, Json>;
   delete amqpProps.url;
   delete amqpProps.urlFile;
-  for (const section of [amqpProps.tls, memcachedProps.tls]) {
+  delete revocationProps.applicationCredentialSecretFile;
+  delete revocationProps.passwordFile;
+  for (const section of [amqpProps.tls, memcachedProps.tls, revocationProps.tls]) {
     const tlsProps = (section as Json).properties as Record<string, Json>;
     for (const file of ['caFile', 'certFile', 'keyFile']) delete tlsProps[file];
   }
@@ -68,7 +71,7 @@ function daemonConfig(): Json {
   delete servers.minItems;
   servers.description = 'Every memcached server of the region; required (the templates fail without one)';
   schema.description =
-    'The daemon configuration (docs/configuration.md) but amqp.url/urlFile, TLS file paths and http, which the chart sets.';
+    'The daemon configuration (docs/configuration.md) but amqp.url/urlFile, the revocation poller secret file, TLS file paths and http, which the chart sets.';
   return schema;
 }
 
@@ -100,7 +103,14 @@ export function valuesSchema(): Json {
           },
           ['existingSecret', 'key'],
         ),
-        tls: obj({ amqp: tlsSecret, memcached: tlsSecret }),
+        revocations: obj({
+          existingSecret: str({
+            description:
+              "Secret holding the revocation poller's application credential secret (or its password); required when config.revocations.enabled",
+          }),
+          key: str({ minLength: 1 }),
+        }),
+        tls: obj({ amqp: tlsSecret, memcached: tlsSecret, keystone: tlsSecret }),
         config: daemonConfig(),
         service: obj({ port: int(1, 65535) }, ['port']),
         serviceAccount: obj({ create: bool, name: str(), annotations: stringMap }),
@@ -133,6 +143,8 @@ export function valuesSchema(): Json {
             brokerPorts: { type: 'array', items: int(1, 65535) },
             memcached: k8s('array', "NetworkPolicyPeer list for the region's memcached"),
             memcachedPorts: { type: 'array', items: int(1, 65535) },
+            keystone: k8s('array', 'NetworkPolicyPeer list for the central Keystone (the revocation poller)'),
+            keystonePorts: { type: 'array', items: int(1, 65535) },
             dns: bool,
           }),
           ingressFrom: k8s('array', 'NetworkPolicyPeer list allowed to reach the HTTP port'),

@@ -54,13 +54,20 @@ describe('the Helm chart', () => {
   });
 
   it.each(examples)('examples/%s renders a config the daemon accepts', (file) => {
-    // What templates/_helpers.tpl (kci.config) adds: the transport URL file and the HTTP listener.
+    // What templates/_helpers.tpl (kci.config) adds: the transport URL file, the revocation poller's
+    // secret file (when it is on) and the HTTP listener.
     const values = coalesce(defaults, parse(read(`examples/${file}`))) as { config: Record<string, unknown> };
-    const urlFile = join(tempDir('kci-chart'), 'url');
+    const dir = tempDir('kci-chart');
+    const urlFile = join(dir, 'url');
     writeFileSync(urlFile, 'rabbit://kci:secret@rmq-0.central:5672/');
+    writeFileSync(join(dir, 'secret'), 'poller-secret');
+    const revocations = values.config.revocations as Record<string, unknown>;
+    const secretField =
+      'applicationCredentialId' in revocations ? 'applicationCredentialSecretFile' : 'passwordFile';
     const config = {
       ...values.config,
       amqp: { ...(values.config.amqp as object), urlFile },
+      revocations: revocations.enabled ? { ...revocations, [secretField]: join(dir, 'secret') } : revocations,
       http: { host: '0.0.0.0', port: 9464 },
     };
     expect(() => parseConfig(stringify(config), file)).not.toThrow();

@@ -50,6 +50,8 @@ config: /etc/keystone-cache-invalidator
 transportUrl: /etc/keystone-cache-invalidator/transport-url
 amqpTls: /etc/keystone-cache-invalidator/tls/amqp
 memcachedTls: /etc/keystone-cache-invalidator/tls/memcached
+revocations: /etc/keystone-cache-invalidator/keystone
+keystoneTls: /etc/keystone-cache-invalidator/tls/keystone
 {{- end -}}
 
 {{/*
@@ -85,6 +87,25 @@ TLS file paths, the HTTP listener). Refuses to render without the site-specific 
 {{- if .keyKey }}{{ $_ := set $tls "keyFile" (printf "%s/key.pem" $paths.memcachedTls) }}{{ end -}}
 {{- $_ := set $memcached "tls" $tls -}}
 {{- end -}}
+{{- end -}}
+{{- $revocations := $config.revocations | default dict -}}
+{{- if $revocations.enabled -}}
+{{- $_ := required "revocations.existingSecret is required when config.revocations.enabled: a Secret holding the poller's secret" .Values.revocations.existingSecret -}}
+{{- if or $revocations.applicationCredentialId $revocations.applicationCredentialName -}}
+{{- $_ := set $revocations "applicationCredentialSecretFile" (printf "%s/secret" $paths.revocations) -}}
+{{- else -}}
+{{- $_ := set $revocations "passwordFile" (printf "%s/secret" $paths.revocations) -}}
+{{- end -}}
+{{- with .Values.tls.keystone -}}
+{{- if .existingSecret -}}
+{{- $tls := $revocations.tls | default dict -}}
+{{- if .caKey }}{{ $_ := set $tls "caFile" (printf "%s/ca.pem" $paths.keystoneTls) }}{{ end -}}
+{{- if .certKey }}{{ $_ := set $tls "certFile" (printf "%s/cert.pem" $paths.keystoneTls) }}{{ end -}}
+{{- if .keyKey }}{{ $_ := set $tls "keyFile" (printf "%s/key.pem" $paths.keystoneTls) }}{{ end -}}
+{{- $_ := set $revocations "tls" $tls -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $config "revocations" $revocations -}}
 {{- end -}}
 {{- $_ := set $config "http" (dict "host" "0.0.0.0" "port" (int .Values.service.port)) -}}
 {{- toYaml $config -}}
