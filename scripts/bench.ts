@@ -15,6 +15,7 @@ import { productionNodeFlags } from './bench/production-flags.ts';
 import { BENCH_QUEUE_ARGUMENTS, Publisher } from './bench/publisher.ts';
 import { measurePurge } from './bench/purge-scan.ts';
 import { type BenchResult, printReport, TARGETS } from './bench/report.ts';
+import { revocationPhase } from './bench/revocation-phase.ts';
 import { medianBy } from './bench/stats.ts';
 import { buildDaemon, startLocalServices } from './prepare.ts';
 import { parseScriptArgs, type Script, usageError, wholeNumber } from './script-args.ts';
@@ -32,7 +33,11 @@ as its own process run as the container image runs it (its node flags, read from
   read-back  a daemon restarted while the servers hold the backlog's markers reads and re-asserts them
   burst      --burst events for --burst-subjects users (cycled) wait, then drain: the coalescing ratio
   purge      a middlewarePurge scan for each --purge size of cached tokens per server
-A phase given 0 (--count 0, --backlog 0, --burst 0, --purge '') is skipped. Targets are reported,
+  revocation a real Keystone (scripts/local-keystone.sh) and the revocation poller at its default
+             interval: idle for --revocation-idle seconds (Keystone's cost: requests/s, time per
+             request, its CPU), then --revocations tokens revoked one at a time, each timed from
+             DELETE /v3/auth/tokens to its marker on every server
+A phase given 0 (--count 0, --backlog 0, --burst 0, --purge '', --revocations 0) is skipped. Targets are reported,
 never enforced. It FLUSHES both memcached servers: run it on test servers only.
 
   --rate N             events per second in the latency runs (default 2000)
@@ -42,6 +47,9 @@ never enforced. It FLUSHES both memcached servers: run it on test servers only.
   --burst N            events in the burst phase (default 10000)
   --burst-subjects N   users the burst cycles through (default 100)
   --purge N,N          cached tokens per server, one purge phase each (default 10000,100000)
+  --revocations N      tokens revoked in the revocation phase (default 20)
+  --revocation-idle S  seconds the poller runs idle first (default 30)
+  --keystone-no-cache  Keystone without its own cache (production runs it with memcached)
   --no-floor           skip the broker floor
   --memory-limit MiB   run the daemon in a memory cgroup of that size (root), as the chart's limit does
   --node-flags "…"     node flags for the daemon instead of the image's
@@ -60,6 +68,9 @@ const { values } = parseScriptArgs(SCRIPT, {
     burst: { type: 'string', default: '10000' },
     'burst-subjects': { type: 'string', default: '100' },
     purge: { type: 'string', default: '10000,100000' },
+    revocations: { type: 'string', default: '20' },
+    'revocation-idle': { type: 'string', default: '30' },
+    'keystone-no-cache': { type: 'boolean' },
     'no-floor': { type: 'boolean' },
     'memory-limit': { type: 'string' },
     'node-flags': { type: 'string' },
@@ -88,6 +99,8 @@ const nodeFlags =
   values['node-flags'] === undefined
     ? productionNodeFlags()
     : values['node-flags'].split(' ').filter(Boolean);
+const revocations = wholeNumber(SCRIPT, 'revocations', values.revocations);
+const revocationIdle = wholeNumber(SCRIPT, 'revocation-idle', values['revocation-idle'], 1);
 const memoryLimitMb =
   values['memory-limit'] === undefined
     ? null
@@ -104,7 +117,7 @@ const log = (line: string) => {
 
 // Production defaults but for a faster probe (the read-back's re-assertion starts at the first probe)
 // and no periodic re-assertion (it would land inside a latency run at random).
-const config = writeConfig(`region: bench
+const benchConfig = (extra = '') => `region: bench
 amqp:
   url: rabbit://guest:guest@127.0.0.1:5672/
   pool: ${POOL}
@@ -117,7 +130,8 @@ memcached:
 markers: { reassertIntervalSeconds: 0 }
 http: { host: 127.0.0.1, port: ${HTTP_PORT} }
 log: { level: warn }
-`);
+${extra}`;
+const config = writeConfig(benchConfig());
 
 function machine(memcachedLimitMb: number) {
   return {
@@ -135,6 +149,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 async function main(): Promise<void> {
   const publisher = await Publisher.open(BROKER_URL, EXCHANGE);
+  // Every daemon of the bench declares the pool queue, whichever phases run: it goes at the end.
+  publisher.owns(POOL);
   const ctx: BenchContext = {
     publisher,
     brokerUrl: BROKER_URL,
@@ -143,8 +159,9 @@ async function main(): Promise<void> {
     rate,
     count,
     runId: () => randomBytes(4).toString('hex'),
-    async startDaemon() {
-      const daemon = new DaemonProcess({ config, httpPort: HTTP_PORT, nodeFlags, profileDir, cgroup });
+    async startDaemon(extraYaml?: string) {
+      const file = extraYaml === undefined ? config : writeConfig(benchConfig(extraYaml));
+      const daemon = new DaemonProcess({ config: file, httpPort: HTTP_PORT, nodeFlags, profileDir, cgroup });
       await daemon.ready();
       daemon.mark();
       return daemon;
@@ -173,6 +190,17 @@ async function main(): Promise<void> {
       log(`purge: ${tokens} cached tokens per server`);
       purge.push(await measurePurge(tokens));
     }
+    log(`revocation: Keystone, ${revocationIdle} s idle, ${revocations} tokens revoked`);
+    const revocation =
+      revocations > 0
+        ? await revocationPhase({
+            revocations,
+            idleSeconds: revocationIdle,
+            keystoneCache: !values['keystone-no-cache'],
+            startDaemon: (extra) => ctx.startDaemon(extra),
+            endDaemon: (d) => ctx.endDaemon(d),
+          })
+        : null;
     const result: BenchResult = {
       machine: machine(Number((await stats(SERVERS[0])).limit_maxbytes ?? 0) / 2 ** 20),
       settings: { nodeFlags, memoryLimitMb },
@@ -182,6 +210,7 @@ async function main(): Promise<void> {
       readBack: restarted,
       burst: coalesced,
       purge,
+      revocation,
       targets: TARGETS,
     };
     if (values.json) console.log(JSON.stringify(result, null, 2));

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { sample } from '../../test/support/metrics-text.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 
 const CLI = new URL('../../bin/keystone-cache-invalidator.js', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,10 +146,8 @@ export class DaemonProcess {
     await exited;
   }
 
-  /** User + system CPU seconds so far. */
   #cpuSeconds(): number {
-    const fields = readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    return processCpuSeconds(this.child.pid as number);
   }
 
   /** Seconds the main thread spent runnable on a run queue, not running (schedstat's second field). */

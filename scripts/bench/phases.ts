@@ -16,8 +16,8 @@ export interface BenchContext {
   readonly prefetch: number;
   readonly rate: number;
   readonly count: number;
-  /** A daemon on the bench config, ready, and marked (its usage counts from now). */
-  startDaemon(): Promise<DaemonProcess>;
+  /** A daemon on the bench config (plus `extraYaml`), ready, and marked (its usage counts from now). */
+  startDaemon(extraYaml?: string): Promise<DaemonProcess>;
   /** Ends a daemon (after a heap snapshot when profiling). */
   endDaemon(daemon: DaemonProcess): Promise<void>;
   readonly runId: () => string;

@@ -34,6 +34,11 @@ export class Publisher {
     return new Publisher(exchange, connection, channel);
   }
 
+  /** `name` is deleted by `close` too (a queue the daemons declare, for one). */
+  owns(name: string): void {
+    this.#queues.add(name);
+  }
+
   /** A fresh queue bound as a daemon's pool queue is (any earlier one and its messages deleted). */
   async freshQueue(name: string): Promise<void> {
     this.#queues.add(name);

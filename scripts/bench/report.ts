@@ -1,5 +1,6 @@
 import type { BacklogFigures, FloorFigures, LatencyFigures, ReadBackFigures } from './phases.ts';
 import type { PurgeFigures } from './purge-scan.ts';
+import type { RevocationFigures } from './revocation-phase.ts';
 import type { Percentiles } from './stats.ts';
 
 export const TARGETS = { p99Ms: 10, atRate: 2000, backlogOf100000InSeconds: 10, rssMb: 100 } as const;
@@ -13,6 +14,7 @@ export interface BenchResult {
   readonly readBack: ReadBackFigures | null;
   readonly burst: BacklogFigures | null;
   readonly purge: readonly PurgeFigures[];
+  readonly revocation: RevocationFigures | null;
   readonly targets: typeof TARGETS;
 }
 
@@ -77,6 +79,12 @@ export function printReport(r: BenchResult): void {
   for (const p of r.purge) {
     lines.push(
       `\nmiddlewarePurge, ${p.tokensPerServer} cached tokens on each of ${p.servers} servers\n  listing ${p.listingMs} ms   whole purge ${p.purgeMs} ms   ${p.entriesPerSecond} entries/s   deleted ${p.entriesDeleted}`,
+    );
+  }
+  const rv = r.revocation;
+  if (rv) {
+    lines.push(
+      `\nrevocation poller on a real Keystone, default interval\n  idle ${rv.idle.seconds} s: ${rv.idle.pollsPerSecond} polls/s, ${rv.idle.meanPollMs} ms each, Keystone CPU ${rv.idle.keystoneCpuPercent} %\n  ${rv.revocations} tokens revoked, DELETE /v3/auth/tokens → marker on every server: ${ms(rv.revokeToMarker)}`,
     );
   }
   console.log(lines.join('\n'));

@@ -13,9 +13,9 @@ describe('npm run bench -- --json', () => {
       [
         resolve(REPO_ROOT, 'scripts/bench.ts'),
         ...'--rate 500 --count 200 --runs 2 --backlog 500 --burst 300 --burst-subjects 10'.split(' '),
-        ...'--purge 1000 --json'.split(' '),
+        ...'--purge 1000 --revocations 2 --revocation-idle 3 --json'.split(' '),
       ],
-      { cwd: REPO_ROOT, timeout: 90_000 },
+      { cwd: REPO_ROOT, timeout: 150_000 },
     );
     const r = JSON.parse(stdout);
     expect(r.settings.nodeFlags).toEqual(['--max-semi-space-size=8']);
@@ -40,6 +40,11 @@ describe('npm run bench -- --json', () => {
     expect(r.purge).toEqual([
       expect.objectContaining({ tokensPerServer: 1000, keysListed: 2000, entriesDeleted: 20 }),
     ]);
+    // A real Keystone: the poller's idle cost, and two revocations timed to their markers.
+    expect(r.revocation.idle.pollsPerSecond).toBeGreaterThan(0);
+    expect(r.revocation.idle.meanPollMs).toBeGreaterThan(0);
+    expect(r.revocation.revocations).toBe(2);
+    expect(r.revocation.revokeToMarker.maxMs).toBeGreaterThanOrEqual(r.revocation.revokeToMarker.p50Ms);
     expect(r.targets).toEqual({ p99Ms: 10, atRate: 2000, backlogOf100000InSeconds: 10, rssMb: 100 });
-  }, 120_000);
+  }, 180_000);
 });
