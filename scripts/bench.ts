@@ -79,10 +79,11 @@ const { values } = parseScriptArgs(SCRIPT, {
   },
 });
 const BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672/';
-const POOL = 'kci-bench';
-// An exchange of its own: a queue that some test or daemon left bound to `keystone` would otherwise
-// receive a copy of every notification published here, and load the broker.
-const EXCHANGE = 'kci-bench';
+// Names of this run's own: a queue or exchange left by an earlier, interrupted run (or by anyone else)
+// is never consumed from or deleted. An exchange of its own: a queue that some test or daemon left
+// bound to `keystone` would otherwise receive a copy of every notification published here.
+const POOL = `kci-bench-${process.pid}`;
+const EXCHANGE = POOL;
 const PREFETCH = 256;
 const HTTP_PORT = 19464;
 const rate = wholeNumber(SCRIPT, 'rate', values.rate, 1);

@@ -6,9 +6,10 @@ import { testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { flushAll, keys, SERVERS } from '../support/memcached-probe.ts';
 import type { Strategy } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-authtoken';
+const POOL = runName('kci-test-authtoken');
 // Enough tokens that both servers get some: all on one server happens once in ~500,000 runs.
 const TOKENS_PER_USER = 10;
 const hex = () => randomBytes(16).toString('hex');

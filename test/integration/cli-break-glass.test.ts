@@ -5,12 +5,13 @@ import { startBlackhole } from '../support/blackhole.ts';
 import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS, set } from '../support/memcached-probe.ts';
+import { runName } from '../support/run-name.ts';
 
 const hex = () => randomBytes(16).toString('hex');
 const SECRET = `kci-secret-${hex()}`;
 
 async function cli(args: string[], servers: readonly string[] = SERVERS, extra = '') {
-  const yaml = testConfigYaml('kci-test-cli-break-glass', {
+  const yaml = testConfigYaml(runName('kci-test-cli-break-glass'), {
     servers,
     extra,
     url: `rabbit://kci:${SECRET}@127.0.0.1:5672/`,

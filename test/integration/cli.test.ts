@@ -6,6 +6,7 @@ import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SECRET = `kci-secret-${randomBytes(8).toString('hex')}`;
@@ -22,7 +23,7 @@ async function cli(
 describe('keystone-cache-invalidator CLI', () => {
   it('check-config accepts a good config and prints brokers without credentials', async () => {
     const path = writeConfig(
-      testConfigYaml('kci-test-cli', {
+      testConfigYaml(runName('kci-test-cli'), {
         url: `rabbit://kci:${SECRET}@rmq-0:5672,kci:${SECRET}@rmq-1/nova?heartbeat_timeout_threshold=30`,
       }),
     );
@@ -35,7 +36,7 @@ describe('keystone-cache-invalidator CLI', () => {
   });
 
   it('check-config rejects a bad config with exit 2, naming each field, quoting no secret', async () => {
-    const yaml = testConfigYaml('kci-test-cli', { url: `kafka://kci:${SECRET}@rmq-0/` })
+    const yaml = testConfigYaml(runName('kci-test-cli'), { url: `kafka://kci:${SECRET}@rmq-0/` })
       .replace('memcached:', 'memcached:\n  serverz: []')
       .concat('markers: { ttlSeconds: 99999999 }\n');
     const { code, output } = await cli(['check-config', '--config', writeConfig(yaml)]);
@@ -46,7 +47,9 @@ describe('keystone-cache-invalidator CLI', () => {
   });
 
   it('reads the config path from KCI_CONFIG', async () => {
-    const { code } = await cli(['check-config'], { KCI_CONFIG: writeConfig(testConfigYaml('kci-test-cli')) });
+    const { code } = await cli(['check-config'], {
+      KCI_CONFIG: writeConfig(testConfigYaml(runName('kci-test-cli'))),
+    });
     expect(code).toBe(0);
   });
 
@@ -65,7 +68,7 @@ describe('keystone-cache-invalidator CLI', () => {
     await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
     const { port } = squatter.address() as net.AddressInfo;
     try {
-      const yaml = testConfigYaml('kci-test-cli').replace('port: 0', `port: ${port}`);
+      const yaml = testConfigYaml(runName('kci-test-cli')).replace('port: 0', `port: ${port}`);
       const { code, output } = await cli(['run', '--config', writeConfig(yaml)]);
       expect(code).toBe(1);
       expect(output).toContain('EADDRINUSE');
@@ -93,7 +96,7 @@ describe('keystone-cache-invalidator CLI', () => {
 });
 
 describe('no credential reaches a log line or a metric', () => {
-  const POOL = 'kci-test-redaction';
+  const POOL = runName('kci-test-redaction');
   const broker = useBroker(POOL);
 
   it('a password the broker refuses appears nowhere in the output', async () => {

@@ -4,8 +4,9 @@ import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS, stats } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 
-const POOL = 'kci-test-coalescing';
+const POOL = runName('kci-test-coalescing');
 const EVENTS = 300;
 
 /** Storage commands a server has executed: add and set count in cmd_set, every cas in cas_*. */

@@ -5,10 +5,11 @@ import { startTestDaemon, testConfigYaml, useDaemon } from '../support/daemon.ts
 import { get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
 import { closeConnections } from '../support/rabbitmqctl.ts';
+import { runName } from '../support/run-name.ts';
 import { startProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-recovery';
+const POOL = runName('kci-test-recovery');
 
 describe('the consumer after the broker cancels it', () => {
   const broker = useBroker(POOL);
@@ -34,14 +35,14 @@ describe('the consumer after the broker cancels it', () => {
 });
 
 describe('broker refusals and stops at awkward moments', () => {
-  const EXCHANGE = 'kci-test-mismatch';
-  const broker = useBroker('kci-test-mismatch-pool', 'kci-test-early-stop');
+  const EXCHANGE = runName('kci-test-mismatch');
+  const broker = useBroker(runName('kci-test-mismatch-pool'), runName('kci-test-early-stop'));
 
   it('a declaration the broker refuses (406 durable mismatch) is logged with a hint and retried, not fatal', async () => {
     await broker().channel.deleteExchange(EXCHANGE);
     await broker().channel.assertExchange(EXCHANGE, 'topic', { durable: false });
     const d = await startTestDaemon(
-      testConfigYaml('kci-test-mismatch-pool', { amqp: [`exchange: ${EXCHANGE}`, 'durable: true'] }),
+      testConfigYaml(runName('kci-test-mismatch-pool'), { amqp: [`exchange: ${EXCHANGE}`, 'durable: true'] }),
       { waitReady: false },
     );
     try {
@@ -60,22 +61,22 @@ describe('broker refusals and stops at awkward moments', () => {
   it.each([0, 2, 5, 10, 20, 40])(
     'a stop %d ms after start, during set-up, completes and leaves no consumer',
     async (delayMs) => {
-      const d = await startTestDaemon(testConfigYaml('kci-test-early-stop'), { waitReady: false });
+      const d = await startTestDaemon(testConfigYaml(runName('kci-test-early-stop')), { waitReady: false });
       await new Promise((r) => setTimeout(r, delayMs));
       await d.stop();
-      expect(await broker().consumers('kci-test-early-stop')).toBe(0);
+      expect(await broker().consumers(runName('kci-test-early-stop'))).toBe(0);
     },
   );
 });
 
 describe('failover across the hosts of transport_url', () => {
-  const broker = useBroker('kci-test-failover');
+  const broker = useBroker(runName('kci-test-failover'));
 
   it('after the connection is lost, tries the next host, then comes back to the one that works', async () => {
     const proxy = await startProxy(5672);
     // Host 1 reaches RabbitMQ through a proxy the test can cut; host 2 refuses connections.
     const url = `rabbit://guest:guest@127.0.0.1:${proxy.port},guest:guest@127.0.0.1:1/`;
-    const d = await startTestDaemon(testConfigYaml('kci-test-failover', { url }));
+    const d = await startTestDaemon(testConfigYaml(runName('kci-test-failover'), { url }));
     try {
       const refusedBefore = d.logLines.filter((l) => l.includes('127.0.0.1:1/')).length;
       proxy.cutAll();
@@ -99,8 +100,8 @@ describe('failover across the hosts of transport_url', () => {
 });
 
 describe('broker faults', () => {
-  const broker = useBroker('kci-test-broker-faults');
-  const d = useDaemon(testConfigYaml('kci-test-broker-faults'));
+  const broker = useBroker(runName('kci-test-broker-faults'));
+  const d = useDaemon(testConfigYaml(runName('kci-test-broker-faults')));
 
   it('a connection closed by the broker (rabbitmqctl close_connection) is re-opened and consumes again', async () => {
     const consuming = () => d().logLines.filter((l) => l.includes('"msg":"consuming"')).length;
@@ -121,7 +122,7 @@ describe('broker faults', () => {
   it('a silent partition ends the session on missed heartbeats; reconnecting is bounded and succeeds once it is over', async () => {
     const proxy = await startProxy(5672);
     const url = `rabbit://guest:guest@127.0.0.1:${proxy.port}/`;
-    const yaml = testConfigYaml('kci-test-partition', {
+    const yaml = testConfigYaml(runName('kci-test-partition'), {
       url,
       amqp: ['heartbeatSeconds: 1', 'connectTimeoutMs: 1000'],
     });

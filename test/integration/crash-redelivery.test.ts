@@ -6,9 +6,10 @@ import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { testConfigYaml } from '../support/daemon.ts';
 import { flushAll, get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-crash';
+const POOL = runName('kci-test-crash');
 
 describe('a daemon killed between delivery and write', () => {
   const broker = useBroker(POOL);

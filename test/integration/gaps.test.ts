@@ -4,9 +4,10 @@ import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { flushAll, get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-gaps';
+const POOL = runName('kci-test-gaps');
 const GLOBAL = 'kci:v1:global';
 
 async function globalMarkerOnEveryServer(): Promise<boolean> {

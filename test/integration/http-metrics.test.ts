@@ -4,8 +4,9 @@ import { createPoolQueue, useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 
-const POOL = 'kci-test-http-metrics';
+const POOL = runName('kci-test-http-metrics');
 
 /** Every metric family the daemon exports (issue: operable), with what a scrape must show after traffic. */
 const FAMILIES = [

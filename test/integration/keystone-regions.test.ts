@@ -3,9 +3,10 @@ import { useBroker } from '../support/broker.ts';
 import { testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { get, SERVERS, set } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-keystone-regions';
+const POOL = runName('kci-test-keystone-regions');
 const TOKENS = '2d6cad476fdd468cd5142307ac89a6534277951e';
 const SHARED_DEFAULT = '2a4b007dd5619393e567dc0c8bc36c2996d52dd7';
 const COMPUTED_ASSIGNMENTS = '5a1551330578815cc8a0b4c07329ef47276e9db0';

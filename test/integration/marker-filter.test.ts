@@ -5,8 +5,9 @@ import { useBroker } from '../support/broker.ts';
 import { testConfigYaml, useDaemon } from '../support/daemon.ts';
 import { flushAll, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 
-const POOL = 'kci-test-marker-filter';
+const POOL = runName('kci-test-marker-filter');
 const PREFIX = 'kci';
 const hex = () => randomBytes(16).toString('hex');
 

@@ -4,10 +4,11 @@ import { createPoolQueue, useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { get } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { freePort, startMemcached } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-memcached-faults';
+const POOL = runName('kci-test-memcached-faults');
 
 describe('memcached faults', () => {
   const broker = useBroker(POOL);

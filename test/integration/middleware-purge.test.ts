@@ -6,10 +6,11 @@ import { startTestDaemon, type TestDaemon, testConfigYaml, useDaemon } from '../
 import { keys as allKeys, flushAll, rawSet, SERVERS, setMany } from '../support/memcached-probe.ts';
 import { cachedValue, type Strategy, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { startMemcached } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-middleware-purge';
+const POOL = runName('kci-test-middleware-purge');
 const hex = () => randomBytes(16).toString('hex');
 /** The keys a server holds besides this daemon's own markers. */
 const keys = async (server: string) => (await allKeys(server)).filter((k) => !k.startsWith('kci:'));
@@ -114,12 +115,12 @@ describe('middlewarePurge: keystonemiddleware cache entries are deleted on every
 });
 
 describe('middlewarePurge with deleteAllOnGlobal: false', () => {
-  const broker = useBroker('kci-test-purge-no-global');
+  const broker = useBroker(runName('kci-test-purge-no-global'));
   let d: TestDaemon;
 
   beforeAll(async () => {
     const extra = 'middlewarePurge: { enabled: true, repeatAfterMs: 0, deleteAllOnGlobal: false }\n';
-    d = await startTestDaemon(testConfigYaml('kci-test-purge-no-global', { extra }));
+    d = await startTestDaemon(testConfigYaml(runName('kci-test-purge-no-global'), { extra }));
   });
 
   afterAll(async () => {
@@ -138,18 +139,18 @@ describe('middlewarePurge with deleteAllOnGlobal: false', () => {
 });
 
 describe('stopping while a purge scan hangs', () => {
-  const broker = useBroker('kci-test-purge-stop');
+  const broker = useBroker(runName('kci-test-purge-stop'));
 
   it('ends the scan instead of waiting out scanTimeoutMs', async () => {
     // Both servers silent: a server known down is skipped (it replays later), so a scan only waits on a
     // silent server when no server answers.
     const holes = [await startBlackhole(), await startBlackhole()];
-    await createPoolQueue(broker(), 'kci-test-purge-stop');
+    await createPoolQueue(broker(), runName('kci-test-purge-stop'));
     // metadump pinned: no version probe first, so the scan itself is what waits on the silent server.
     const extra =
       'middlewarePurge: { enabled: true, repeatAfterMs: 0, scanTimeoutMs: 60000, metadump: hash }\n';
     const d = await startTestDaemon(
-      testConfigYaml('kci-test-purge-stop', { servers: holes.map((h) => h.address), extra }),
+      testConfigYaml(runName('kci-test-purge-stop'), { servers: holes.map((h) => h.address), extra }),
       {
         waitReady: false,
       },
@@ -176,14 +177,16 @@ describe('stopping while a purge scan hangs', () => {
 });
 
 describe('middlewarePurge at size: 10,000 cached tokens per server', () => {
-  const broker = useBroker('kci-test-purge-size');
+  const broker = useBroker(runName('kci-test-purge-size'));
 
   it('scans them all and deletes exactly the subject’s', async () => {
     // Servers of the test's own: the shared ones may not have room for 2 x 25 MB besides other tests' data.
     const servers = await Promise.all([1, 2].map(() => startMemcached(['-m', '256'])));
     const addresses = servers.map((s) => s.address);
     const extra = 'middlewarePurge: { enabled: true, repeatAfterMs: 0 }\n';
-    const d = await startTestDaemon(testConfigYaml('kci-test-purge-size', { servers: addresses, extra }));
+    const d = await startTestDaemon(
+      testConfigYaml(runName('kci-test-purge-size'), { servers: addresses, extra }),
+    );
     try {
       const [u, other] = [hex(), hex()];
       const byUser = await seed('MAC', [u, other], 5_000, addresses);

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKER_URL, type Broker, connectBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { flushAll, keys, NO_REASSERTION, SERVERS } from '../support/memcached-probe.ts';
+import { runName } from '../support/run-name.ts';
 
-const POOL = 'kci-test-oslo-interop';
+const POOL = runName('kci-test-oslo-interop');
 const NOTIFY = join(import.meta.dirname, '../support/oslo_notify.py');
 const hex = () => randomBytes(16).toString('hex');
 

@@ -5,10 +5,11 @@ import { EXPECTED_TARGETS } from '../support/expected-targets.ts';
 import { loadFixtures } from '../support/fixtures.ts';
 import { flushAll, get, keys, NO_REASSERTION, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 
-const POOL = 'kci-test-pipeline';
-const DLX = 'kci-test-pipeline.dlx';
-const PARKING = 'kci-test-pipeline.parked';
+const POOL = runName('kci-test-pipeline');
+const DLX = `${POOL}.dlx`;
+const PARKING = `${POOL}.parked`;
 
 // Every id in the fixtures is Keystone hex, so the protocol keeps it verbatim: kci:v1:<kind>:<id>.
 const expectedKeys = (name: string) => (EXPECTED_TARGETS[name] ?? []).map((t) => `kci:v1:${t}`).sort();

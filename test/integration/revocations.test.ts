@@ -7,13 +7,14 @@ import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { ADMIN_PASSWORD, KeystoneServer } from '../support/keystone-server.ts';
 import { command, get, SERVERS } from '../support/memcached-probe.ts';
+import { runName } from '../support/run-name.ts';
 import { tempDir } from '../support/temp-dirs.ts';
 import { waitFor } from '../support/wait.ts';
 
 // A real Keystone 22 (Debian's), real keystonemiddleware auth_token caching in both local memcached
 // servers, and the daemon polling Keystone's revocation events. Keystone puts nothing on the bus for
 // a token revoked with DELETE /v3/auth/tokens: only this source sees it.
-const POOL = 'kci-test-revocations';
+const POOL = runName('kci-test-revocations');
 const PURGE = 'middlewarePurge: { enabled: true, repeatAfterMs: 300 }\n';
 
 let keystone: KeystoneServer;

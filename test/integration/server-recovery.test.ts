@@ -8,10 +8,11 @@ import { command, get, keys, set } from '../support/memcached-probe.ts';
 import { restartableMemcached } from '../support/memcached-process.ts';
 import { cachedValue, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { startProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-server-recovery';
+const POOL = runName('kci-test-server-recovery');
 // Quick probes: a server that is back is found (and given what it missed) within a fraction of a second.
 const RECOVERY = 'markers: { reassertIntervalSeconds: 0 }\n';
 const PROBES = 'probeIntervalMs: 200';

@@ -5,10 +5,11 @@ import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import { startProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-shutdown';
+const POOL = runName('kci-test-shutdown');
 const hex = () => randomBytes(16).toString('hex');
 
 describe('SIGTERM with notifications in flight', () => {

@@ -11,11 +11,12 @@ import { useBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { cachedValue, tokenFor } from '../support/middleware-entries.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { runName } from '../support/run-name.ts';
 import type { TestProxy } from '../support/tcp-proxy.ts';
 import { makePki, startTlsBrokerProxy, startTlsMemcached, type TestPki } from '../support/tls.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = 'kci-test-tls';
+const POOL = runName('kci-test-tls');
 const PURGE_SETTINGS = {
   keyPrefix: 'tokens/',
   batchSize: 100,
