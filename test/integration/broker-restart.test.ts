@@ -1,21 +1,17 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { connectBroker } from '../support/broker.ts';
 import { startTestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { get, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { usePrivateBroker } from '../support/private-broker.ts';
+import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
-const RABBITMQCTL = '/usr/sbin/rabbitmqctl';
-
-/** Stops or starts the RabbitMQ application; a stop closes every connection and loses non-durable queues. */
-async function rabbitmqctl(command: 'stop_app' | 'start_app'): Promise<void> {
-  await promisify(execFile)(RABBITMQCTL, [command], { timeout: 60_000 });
-}
-
+// A stop closes every connection and loses every non-durable queue on the node: the test stops a node
+// of its own, never the machine's shared broker.
 describe('a whole broker stop and start', () => {
+  const rabbit = usePrivateBroker();
   it.each([
     // oslo's default (amqp_durable_queues = False): the queue is lost, so what was published meanwhile
     // may be lost too: a gap, covered by a global invalidation.
@@ -25,24 +21,21 @@ describe('a whole broker stop and start', () => {
   ])(
     'durable=$durable: the daemon reconnects, re-declares, and applies what comes next',
     async ({ durable, gaps }) => {
-      const pool = `kci-test-broker-restart-${durable}`;
-      const exchange = `kci-test-broker-restart-${durable}`;
-      const setup = await connectBroker();
-      await setup.deleteQueues(pool);
-      await setup.channel.deleteExchange(exchange);
-      await setup.close();
-      const yaml = testConfigYaml(pool, { amqp: [`durable: ${durable}`, `exchange: ${exchange}`] });
+      const pool = runName(`kci-test-broker-restart-${durable}`);
+      const exchange = runName(`kci-test-broker-restart-${durable}`);
+      const url = `rabbit://guest:guest@127.0.0.1:${rabbit().port}/`;
+      const yaml = testConfigYaml(pool, { url, amqp: [`durable: ${durable}`, `exchange: ${exchange}`] });
       const d = await startTestDaemon(yaml);
       try {
         expect(await d.metric('kci_gaps_total', 'reason="queue-created"')).toBe(1);
-        await rabbitmqctl('stop_app');
+        await rabbit().ctl('stop_app');
         expect(await d.ready()).toBe(false);
-        await rabbitmqctl('start_app');
+        await rabbit().ctl('start_app');
         await waitFor('consuming again', async () => ((await d.ready()) ? true : undefined), 60_000);
         expect(await d.metric('kci_gaps_total', 'reason="queue-created"')).toBe(gaps);
         expect(d.logLines.some((l) => l.includes('broker session ended; reconnecting'))).toBe(true);
 
-        const broker = await connectBroker();
+        const broker = await connectBroker(rabbit().url);
         try {
           await broker.channel.assertExchange(exchange, 'topic', { durable });
           const user = randomBytes(16).toString('hex');

@@ -1,37 +1,41 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { BROKER_URL, TEST_QUEUE_ARGUMENTS } from '../support/broker.ts';
+import { TEST_QUEUE_ARGUMENTS } from '../support/broker.ts';
 import { type ChildDaemon, runCli, writeConfig } from '../support/child-daemon.ts';
 import { keys } from '../support/memcached-probe.ts';
 import { restartableMemcached } from '../support/memcached-process.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { usePrivateBroker } from '../support/private-broker.ts';
 import { closeConnections } from '../support/rabbitmqctl.ts';
+import { runName } from '../support/run-name.ts';
 import { startProxy, type TestProxy } from '../support/tcp-proxy.ts';
 import { waitFor } from '../support/wait.ts';
 
 // Every fault of the reliability issue while 5,000 notifications flow, against real processes: the
 // daemon (killed and restarted as operators' orchestrators do), RabbitMQ and two memcached servers. The
 // daemon reaches the broker through two proxies (the two hosts of its transport_url) and each memcached
-// through a proxy, so connections can be cut, hosts refused and networks silenced.
+// through a proxy, so connections can be cut, hosts refused and networks silenced. The broker is a node
+// of the test's own: stopping the machine's shared one would delete every non-durable queue on it.
 const EVENTS = 5_000;
 const PHASES = 10;
 const MALFORMED_EVERY = 50;
-const NAME = 'kci-chaos';
+const NAME = runName('kci-chaos');
 const TEST_TIMEOUT_MS = 300_000;
 /** How long a SIGTERMed daemon may take to exit: its grace period (2 s) and the closing handshakes. */
 const EXIT_LIMIT_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const rabbitmqctl = (...args: string[]) =>
-  promisify(execFile)('/usr/sbin/rabbitmqctl', args, { timeout: 60_000 });
 
 /** Publishes like oslo (persistent, confirmed) and rides out broker restarts by reconnecting. */
 class Publisher {
   #channel: ConfirmChannel | null = null;
   #connection: ChannelModel | null = null;
+  readonly #url: string;
+
+  constructor(url: string) {
+    this.#url = url;
+  }
 
   async publish(bodies: readonly Buffer[]): Promise<void> {
     for (let i = 0; i < bodies.length; ) {
@@ -63,7 +67,7 @@ class Publisher {
 
   async #connect(): Promise<ConfirmChannel> {
     if (this.#channel) return this.#channel;
-    const connection = await amqp.connect(BROKER_URL);
+    const connection = await amqp.connect(this.#url);
     this.#connection = connection;
     connection.on('error', () => {});
     connection.on('close', () => {
@@ -78,18 +82,13 @@ class Publisher {
 }
 
 describe('chaos: every fault while 5,000 notifications flow', () => {
+  const rabbit = usePrivateBroker();
   it(
     'ends with every marker on every server, nothing left on the queue, and no crash but ours',
     async () => {
-      const cleanup = await amqp.connect(BROKER_URL);
-      const admin = await cleanup.createChannel();
-      for (const q of [NAME, `${NAME}.parked`, `${NAME}.dropped`]) await admin.deleteQueue(q);
-      await admin.deleteExchange(NAME);
-      await cleanup.close();
-
       const servers = [await restartableMemcached(), await restartableMemcached()] as const;
       const [mcA, mcB] = [await startProxy(servers[0].port), await startProxy(servers[1].port)];
-      const [hostA, hostB] = [await startProxy(5672), await startProxy(5672)];
+      const [hostA, hostB] = [await startProxy(rabbit().port), await startProxy(rabbit().port)];
       const config = writeConfig(`region: chaos
 amqp:
   url: rabbit://guest:guest@127.0.0.1:${hostA.port},guest:guest@127.0.0.1:${hostB.port}/
@@ -157,7 +156,7 @@ shutdown: { graceMs: 2000 }
         daemon = await start();
       };
       let daemon = await start();
-      const publisher = new Publisher();
+      const publisher = new Publisher(rabbit().url);
       const proxies: TestProxy[] = [mcA, mcB, hostA, hostB];
 
       // Each phase publishes its share while one fault is injected and healed; the fault begins once
@@ -167,7 +166,7 @@ shutdown: { graceMs: 2000 }
         [
           'connection closed by the broker',
           async () => {
-            await closeConnections('keystone-cache-invalidator:chaos');
+            await closeConnections('keystone-cache-invalidator:chaos', { node: rabbit().node });
           },
         ],
         [
@@ -220,8 +219,8 @@ shutdown: { graceMs: 2000 }
         [
           'broker stop and start',
           async () => {
-            await rabbitmqctl('stop_app');
-            await rabbitmqctl('start_app');
+            await rabbit().ctl('stop_app');
+            await rabbit().ctl('start_app');
           },
         ],
         ['daemon SIGTERM', () => restart('SIGTERM')],
@@ -291,7 +290,7 @@ shutdown: { graceMs: 2000 }
         await publisher.close();
         for (const p of proxies) await p.close();
         for (const s of servers) await s.stop();
-        // The queues and exchanges go when the file ends (test/support/hygiene.ts).
+        // The queues and exchanges go with the private broker.
       }
     },
     TEST_TIMEOUT_MS,

@@ -4,6 +4,7 @@
  */
 import type { TestProject } from 'vitest/node';
 import { type BrokerInventory, takeInventory } from './broker-inventory.ts';
+import { stopOrphanedPrivateBrokers } from './private-broker.ts';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -21,4 +22,10 @@ export async function setup(project: TestProject): Promise<void> {
     );
   }
   project.provide('brokerBefore', before);
+  await stopOrphanedPrivateBrokers();
+}
+
+/** A test process killed before its afterAll leaves its private RabbitMQ node running: stop it. */
+export async function teardown(): Promise<void> {
+  await stopOrphanedPrivateBrokers();
 }

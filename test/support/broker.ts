@@ -25,8 +25,8 @@ export interface Broker {
 }
 
 /** A publisher that behaves like oslo's: topic exchange `keystone`, routing key notifications.info. */
-export async function connectBroker(): Promise<Broker> {
-  const connection = await amqp.connect(BROKER_URL);
+export async function connectBroker(url = BROKER_URL): Promise<Broker> {
+  const connection = await amqp.connect(url);
   const channel = await connection.createConfirmChannel();
   await channel.assertExchange('keystone', 'topic', { durable: false });
   const publish = async (body: Buffer, p?: Fixture['properties'], exchange = 'keystone') => {

@@ -9,19 +9,24 @@ const run = promisify(execFile);
  * connection_name contains `match`. Returns how many were closed. Asynchronous: the tests' TCP proxies
  * live in the test process, and a blocked event loop would freeze every connection through them.
  */
-export async function closeConnections(match: string, reason = 'closed by a test'): Promise<number> {
+export async function closeConnections(
+  match: string,
+  { reason = 'closed by a test', node }: { reason?: string; node?: string } = {},
+): Promise<number> {
+  const target = node === undefined ? [] : ['-n', node];
   // The plain listing gives pids as <rabbit@host.N.N.N>, the form close_connection takes (the JSON
   // formatter's #PID<...> is refused).
   const { stdout } = await run(
     RABBITMQCTL,
-    ['list_connections', 'pid', 'client_properties', '-q', '--no-table-headers'],
+    [...target, 'list_connections', 'pid', 'client_properties', '-q', '--no-table-headers'],
     { encoding: 'utf8', timeout: 30_000 },
   );
   const matching = stdout
     .split('\n')
     .filter((line) => line.includes(match))
     .map((line) => line.split('\t')[0] as string);
-  for (const pid of matching) await run(RABBITMQCTL, ['close_connection', pid, reason], { timeout: 30_000 });
+  for (const pid of matching)
+    await run(RABBITMQCTL, [...target, 'close_connection', pid, reason], { timeout: 30_000 });
   return matching.length;
 }
 
