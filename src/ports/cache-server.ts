@@ -26,13 +26,38 @@ export interface CacheServer {
   /** Reset an item's expiry without reading it; NOT_FOUND tells the server no longer holds it. */
   touch(key: string, ttlSeconds: number): Promise<'TOUCHED' | 'NOT_FOUND'>;
   version(): Promise<string>;
+  /** The server's counters (`stats`), by name; only those with a numeric value. */
+  stats(): Promise<Record<string, number>>;
   /**
    * Every key under `prefix` the server holds, with its size and expiry. The whole listing must arrive
    * within `limits.timeoutMs`; `signal` ends it early (the daemon stops). A listing may be incomplete
    * only on servers that cannot say where it ends (`complete: false`).
    */
   listKeys(prefix: string, limits: ListingLimits, signal?: AbortSignal): Promise<KeyListing>;
+  /**
+   * Follow what the server stores and removes under `prefixes` (memcached's `watch mutations evictions
+   * deletions`), on a connection of its own, until the watch is closed or ends. Rejects with a
+   * CacheProtocolError when the server has no watchers (older than 1.6, or a proxy in front).
+   */
+  watch(prefixes: readonly string[], listener: WatchListener): Promise<CacheWatch>;
   /** Fail whatever waits, and take no request after this. */
+  close(): void;
+}
+
+export interface WatchListener {
+  /** `key` was stored (by add, set, cas, …), to expire after `ttlSeconds` (0: never). */
+  stored(key: string, ttlSeconds: number): void;
+  /** `key` left the server: evicted, or deleted (reported by servers that see deletions). */
+  removed(key: string): void;
+  /** The server could not keep up and dropped `lines` lines for this watch: what they said is lost. */
+  skipped(lines: number): void;
+  /** The watch ended: the connection was lost or closed. Nothing more will be reported. */
+  ended(error: Error): void;
+}
+
+export interface CacheWatch {
+  /** Whether deletions are reported (memcached 1.6.20 and later); stores and evictions always are. */
+  readonly seesDeletions: boolean;
   close(): void;
 }
 

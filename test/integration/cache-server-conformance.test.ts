@@ -8,6 +8,7 @@ import type { CacheServer } from '../../src/ports/cache-server.ts';
 import { SERVERS } from '../support/memcached-probe.ts';
 import { ManualClock, MemoryCacheServer } from '../support/memory-cache-server.ts';
 import { startProxy } from '../support/tcp-proxy.ts';
+import { waitFor } from '../support/wait.ts';
 
 /**
  * The CacheServer port's conformance suite: the same cases, with the same expected replies, against
@@ -197,5 +198,40 @@ describe.each(HARNESSES)('the cache-server port: %s', (_name, start) => {
     await expect(s.version()).rejects.toBeInstanceOf(CacheConnectionClosed);
     await expect(s.gets([key('a')])).rejects.toBeInstanceOf(CacheConnectionClosed);
     expect(s.up).toBe(false);
+  });
+
+  it('a watch reports what is stored and removed under its prefixes, and nothing else', async () => {
+    const seen: string[] = [];
+    const ended = Promise.withResolvers<Error>();
+    const watch = await s.watch([key('w/')], {
+      stored: (k, ttl) => seen.push(`stored ${k.slice(prefix.length)} ${ttl}`),
+      removed: (k) => seen.push(`removed ${k.slice(prefix.length)}`),
+      skipped: (n) => seen.push(`skipped ${n}`),
+      ended: (error) => ended.resolve(error),
+    });
+    await s.add(key('w/a'), '1', TTL);
+    await s.add(key('w/a'), '2', TTL); // not stored: not reported
+    await s.add(key('other'), '1', TTL);
+    const unique = (await s.gets([key('w/a')])).get(key('w/a'))?.cas as string;
+    await s.cas(key('w/a'), '3', 0, unique);
+    await s.delete(key('w/a'));
+    const expected = ['stored w/a 60', 'stored w/a 0', ...(watch.seesDeletions ? ['removed w/a'] : [])];
+    await waitFor(
+      'the watch lines',
+      async () => (seen.length >= expected.length ? true : undefined),
+      5_000,
+    ).catch((e) => {
+      throw new Error(`${e.message}: ${JSON.stringify(seen)}`);
+    });
+    expect(seen).toEqual(expected);
+    watch.close();
+    expect(await ended.promise).toBeInstanceOf(CacheConnectionClosed);
+  });
+
+  it('a watch ends when the server goes away', async () => {
+    const ended = Promise.withResolvers<Error>();
+    await s.watch([key('w/')], { stored() {}, removed() {}, skipped() {}, ended: (e) => ended.resolve(e) });
+    await h.goAway();
+    expect(isServerAway(await ended.promise)).toBe(true);
   });
 });

@@ -1,5 +1,17 @@
 import { CacheConnectionClosed, CacheUnreachable } from '../../src/ports/cache-errors.ts';
-import type { CachedItem, CacheServer, KeyListing, ListingLimits } from '../../src/ports/cache-server.ts';
+import type {
+  CachedItem,
+  CacheServer,
+  CacheWatch,
+  KeyListing,
+  ListingLimits,
+  WatchListener,
+} from '../../src/ports/cache-server.ts';
+
+interface Watcher {
+  readonly prefixes: readonly string[];
+  readonly listener: WatchListener;
+}
 
 interface Stored {
   readonly value: Buffer;
@@ -28,6 +40,12 @@ export class MemoryCacheServer implements CacheServer {
   #closed = false;
   #nextCas = 1;
   readonly #items = new Map<string, Stored>();
+  readonly #watchers = new Set<Watcher>();
+  /** Watch lines still to drop, as a memcached whose watcher fell behind would. */
+  #skipping = 0;
+  #skipped = 0;
+  #dropping = 0;
+  readonly #counters = { log_worker_dropped: 0, log_watcher_skipped: 0 };
   readonly #now: () => number;
   /** Commands answered, for tests that count round trips. */
   commands = 0;
@@ -41,10 +59,32 @@ export class MemoryCacheServer implements CacheServer {
     return this.#up;
   }
 
-  /** Refuse every command (as an unreachable server would) until `comeBack`. */
+  /** Refuse every command (as an unreachable server would) until `comeBack`; watches end. */
   goAway(): void {
     this.#away = true;
     this.#up = false;
+    this.#endWatches('connection lost');
+  }
+
+  /** A restart: everything it held is gone, and so are its watches. */
+  restart(): void {
+    this.#items.clear();
+    this.#counters.log_worker_dropped = 0;
+    this.#counters.log_watcher_skipped = 0;
+    this.#endWatches('connection lost');
+  }
+
+  /** The next `lines` watch lines are dropped, then reported as skipped (memcached's `skipped=N`). */
+  skipWatchLines(lines: number): void {
+    this.#skipping = lines;
+  }
+
+  /**
+   * The next `lines` watch lines are dropped without a word, as memcached drops what a worker thread's
+   * log buffer cannot hold; only the `log_worker_dropped` counter of `stats` tells.
+   */
+  dropWatchLines(lines: number): void {
+    this.#dropping = lines;
   }
 
   comeBack(): void {
@@ -58,7 +98,7 @@ export class MemoryCacheServer implements CacheServer {
 
   /** The server dropped one item on its own (an LRU eviction). */
   evict(key: string): void {
-    this.#items.delete(key);
+    if (this.#items.delete(key)) this.#tell(key, (l) => l.removed(key));
   }
 
   /** The keys it holds now, for assertions. */
@@ -103,7 +143,9 @@ export class MemoryCacheServer implements CacheServer {
   async delete(key: string): Promise<'DELETED' | 'NOT_FOUND'> {
     checkKey(key);
     await this.#exchange();
-    return this.#live(key) && this.#items.delete(key) ? 'DELETED' : 'NOT_FOUND';
+    if (!(this.#live(key) && this.#items.delete(key))) return 'NOT_FOUND';
+    this.#tell(key, (l) => l.removed(key));
+    return 'DELETED';
   }
 
   async touch(key: string, ttlSeconds: number): Promise<'TOUCHED' | 'NOT_FOUND'> {
@@ -120,6 +162,11 @@ export class MemoryCacheServer implements CacheServer {
     return '1.6.21 (in memory)';
   }
 
+  async stats(): Promise<Record<string, number>> {
+    await this.#exchange();
+    return { curr_items: this.keys().length, ...this.#counters };
+  }
+
   async listKeys(prefix: string, _limits: ListingLimits, signal?: AbortSignal): Promise<KeyListing> {
     signal?.throwIfAborted();
     await this.#exchange();
@@ -133,9 +180,56 @@ export class MemoryCacheServer implements CacheServer {
     return { keys, complete: true };
   }
 
+  async watch(prefixes: readonly string[], listener: WatchListener): Promise<CacheWatch> {
+    await this.#exchange();
+    const watcher: Watcher = { prefixes, listener };
+    this.#watchers.add(watcher);
+    return {
+      seesDeletions: true,
+      close: () => {
+        if (this.#watchers.delete(watcher))
+          listener.ended(new CacheConnectionClosed(this.name, 'watch closed'));
+      },
+    };
+  }
+
   close(): void {
     this.#closed = true;
     this.#up = false;
+    this.#endWatches('connection closed');
+  }
+
+  /** A watch line, a tick later (as memcached's logger thread delivers them), or dropped when skipping. */
+  #tell(key: string, say: (listener: WatchListener) => void): void {
+    if (this.#watchers.size === 0) return;
+    if (this.#dropping > 0) {
+      this.#dropping--;
+      this.#counters.log_worker_dropped++;
+      return;
+    }
+    if (this.#skipping > 0) {
+      this.#skipping--;
+      this.#skipped++;
+      this.#counters.log_watcher_skipped++;
+      return;
+    }
+    const skipped = this.#skipped;
+    this.#skipped = 0;
+    for (const w of [...this.#watchers]) {
+      if (!w.prefixes.some((p) => key.startsWith(p))) continue;
+      setImmediate(() => {
+        if (!this.#watchers.has(w)) return;
+        if (skipped > 0) w.listener.skipped(skipped);
+        say(w.listener);
+      });
+    }
+  }
+
+  #endWatches(why: string): void {
+    for (const w of [...this.#watchers]) {
+      this.#watchers.delete(w);
+      w.listener.ended(new CacheConnectionClosed(this.name, why));
+    }
   }
 
   /** One round trip: a tick later, as on a socket, and refused while the server is away or closed. */
@@ -167,6 +261,7 @@ export class MemoryCacheServer implements CacheServer {
       cas,
       expiresAt: this.#expiry(ttlSeconds),
     });
+    this.#tell(key, (l) => l.stored(key, Math.max(0, ttlSeconds)));
   }
 
   /** memcached's rule: 0 never, negative already expired, up to 30 days relative, beyond that absolute. */

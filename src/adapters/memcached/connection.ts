@@ -9,14 +9,17 @@ import {
 import type {
   CachedItem,
   CacheServer,
+  CacheWatch,
   KeyListing,
   ListingLimits,
   ServerAddress,
+  WatchListener,
 } from '../../ports/cache-server.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { listKeys, type MetadumpMode, metadumpModeFor } from './metadump.ts';
-import { type ReplyReader, retrievalReply, statusReply, versionReply } from './protocol.ts';
+import { type ReplyReader, retrievalReply, statsReply, statusReply, versionReply } from './protocol.ts';
 import { connectSocket, type SocketOptions } from './socket.ts';
+import { startWatch } from './watch.ts';
 
 export interface ConnectionOptions extends SocketOptions {
   readonly requestTimeoutMs: number;
@@ -48,6 +51,8 @@ export class MemcachedConnection implements CacheServer {
   readonly name: string;
   readonly #options: ConnectionOptions;
   #listingMode: Promise<MetadumpMode> | null = null;
+  /** Watches opened on this server: closed with it. */
+  readonly #watches = new Set<CacheWatch>();
   #socket: net.Socket | null = null;
   #connecting: Promise<net.Socket> | null = null;
   #buffer: Buffer = Buffer.alloc(0);
@@ -110,24 +115,40 @@ export class MemcachedConnection implements CacheServer {
     return this.#request(Buffer.from('version\r\n'), versionReply());
   }
 
+  stats(): Promise<Record<string, number>> {
+    return this.#request(Buffer.from('stats\r\n'), statsReply());
+  }
+
   async listKeys(prefix: string, limits: ListingLimits, signal?: AbortSignal): Promise<KeyListing> {
     if (this.#closed) throw new CacheConnectionClosed(this.name, 'connection closed');
     const mode = await this.#modeForListing();
-    return listKeys(
-      { name: this.name, address: this.address, socket: this.#options },
-      mode,
-      prefix,
-      limits,
-      signal,
-    );
+    return listKeys(this.#own(), mode, prefix, limits, signal);
+  }
+
+  async watch(prefixes: readonly string[], listener: WatchListener): Promise<CacheWatch> {
+    if (this.#closed) throw new CacheConnectionClosed(this.name, 'connection closed');
+    const ended = (error: Error) => {
+      this.#watches.delete(watch);
+      listener.ended(error);
+    };
+    const watch = await startWatch(this.#own(), prefixes, { ...listener, ended });
+    if (this.#closed) watch.close();
+    else this.#watches.add(watch);
+    return watch;
   }
 
   close(): void {
     this.#closed = true;
+    for (const watch of this.#watches) watch.close();
     this.#fail(new CacheConnectionClosed(this.name, 'connection closed'));
   }
 
   /** `auto`: the server's version decides, asked once (a failed ask is asked again next time). */
+  /** What a socket of its own (a listing, a watch) needs to reach this server. */
+  #own() {
+    return { name: this.name, address: this.address, socket: this.#options };
+  }
+
   #modeForListing(): Promise<MetadumpMode> {
     const configured = this.#options.metadump ?? 'auto';
     if (configured !== 'auto') return Promise.resolve(configured);

@@ -75,13 +75,48 @@ export function versionReply(): ReplyReader<string> {
   });
 }
 
+/** `STAT <name> <value>\r\n` … `END\r\n`: the numeric ones. */
+export function statsReply(): ReplyReader<Record<string, number>> {
+  const stats: Record<string, number> = {};
+  return untilEnd(
+    stats,
+    (line) => /^STAT (\S+) (\S+)$/.exec(line),
+    () => null,
+    (m) => {
+      const value = Number(m[2]);
+      if (!Number.isNaN(value)) stats[m[1] as string] = value;
+    },
+  );
+}
+
 /** `VALUE <key> <flags> <bytes> [<cas>]\r\n<data>\r\n` … `END\r\n` */
 export function retrievalReply(): ReplyReader<CachedItem[]> {
   const items: CachedItem[] = [];
-  let parsed = 0; // bytes of the reply already turned into items
+  return untilEnd(
+    items,
+    (line) => VALUE_LINE.exec(line),
+    (m) => Number(m[3]),
+    (m, data) => {
+      items.push({ key: m[1] as string, flags: Number(m[2]), value: Buffer.from(data), cas: m[4] ?? null });
+    },
+  );
+}
+
+/**
+ * A reply of entries up to `END\r\n`: each a line that `parse` accepts (or the reply is a protocol
+ * error), followed by a data block of `block(entry)` bytes and CRLF where it has one (null: none).
+ * `take` receives each entry once it has arrived whole; what was taken is never parsed again.
+ */
+function untilEnd<T>(
+  value: T,
+  parse: (line: string) => RegExpExecArray | null,
+  block: (entry: RegExpExecArray) => number | null,
+  take: (entry: RegExpExecArray, data: Buffer) => void,
+): ReplyReader<T> {
+  let parsed = 0; // bytes of the reply already taken
   const reader = {
     needed: 0,
-    read(buf: Buffer, start: number): Parsed<CachedItem[]> | null {
+    read(buf: Buffer, start: number): Parsed<T> | null {
       for (;;) {
         const at = start + parsed;
         const eol = buf.indexOf(CRLF, at);
@@ -91,21 +126,17 @@ export function retrievalReply(): ReplyReader<CachedItem[]> {
         }
         const line = buf.toString('latin1', at, eol);
         throwIfError(line);
-        if (line === 'END') return { value: items, end: eol + 2 };
-        const m = VALUE_LINE.exec(line);
-        if (!m) throw new MemcachedReplyError(line);
-        const dataEnd = eol + 2 + Number(m[3]);
-        if (buf.length < dataEnd + 2) {
-          reader.needed = dataEnd + 2 - start;
+        if (line === 'END') return { value, end: eol + 2 };
+        const entry = parse(line);
+        if (!entry) throw new MemcachedReplyError(line);
+        const bytes = block(entry);
+        const end = bytes === null ? eol + 2 : eol + 2 + bytes + 2;
+        if (buf.length < end) {
+          reader.needed = end - start;
           return null;
         }
-        items.push({
-          key: m[1] as string,
-          flags: Number(m[2]),
-          value: Buffer.from(buf.subarray(eol + 2, dataEnd)),
-          cas: m[4] ?? null,
-        });
-        parsed = dataEnd + 2 - start;
+        take(entry, buf.subarray(eol + 2, eol + 2 + (bytes ?? 0)));
+        parsed = end - start;
       }
     },
   };
