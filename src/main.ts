@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type ActionObservers, configuredActions } from './actions/configured.ts';
 import { harvestMarkers } from './actions/harvest-markers.ts';
 import type { MarkersAction } from './actions/markers.ts';
+import { type PurgeIndexObserver, ServerPurgeIndex } from './actions/purge-index.ts';
 import { ServerRecovery } from './actions/server-recovery.ts';
 import { configuredSources } from './adapters/configured-sources.ts';
 import { startHttpServer } from './adapters/http/server.ts';
@@ -74,6 +75,7 @@ function observers(metrics: Metrics, logger: Logger): ActionObservers {
       failed: failed('keystoneRegions'),
     },
     middlewarePurge: {
+      looked: (server, how) => metrics.purgeIndex.purges.inc({ server, how }),
       scanned: (server, keys, seconds, listing) => {
         metrics.scanDuration.observe({ server }, seconds);
         metrics.keysScanned.inc(keys);
@@ -86,6 +88,55 @@ function observers(metrics: Metrics, logger: Logger): ActionObservers {
       failed: (server) => metrics.writeFailures.inc({ server, action: 'middlewarePurge' }),
     },
   };
+}
+
+/**
+ * Per server, the index of keystonemiddleware's cached validations that a targeted purge looks up
+ * (middlewarePurge.index). Connections of their own: a build reads every cached value, which must
+ * not queue in front of marker writes.
+ */
+function purgeIndexes(config: Config, metrics: Metrics, logger: Logger): Map<string, ServerPurgeIndex> {
+  const purge = config.middlewarePurge;
+  if (!purge.enabled || !purge.index.enabled) return new Map();
+  const log = logger.child({ component: 'purgeIndex' });
+  const m = metrics.purgeIndex;
+  const observer: PurgeIndexObserver = {
+    trusted: (server, entries, seconds) => {
+      m.builds.observe({ server }, seconds);
+      log.info(
+        { server, entries, seconds: Math.round(seconds * 100) / 100 },
+        'purge index built: purges use it',
+      );
+    },
+    distrusted: (server, reason) => {
+      m.distrusted.inc({ server, reason });
+      log.warn({ server, reason }, 'purge index untrusted: purges scan until it is rebuilt');
+    },
+    skipped: (server, lines) => m.skippedLines.inc({ server }, lines),
+    failed: (server, error, unsupported) => {
+      m.failures.inc({ server, unsupported: String(unsupported) });
+      log.warn(
+        { server, error: errorMessage(error), unsupported },
+        unsupported
+          ? 'no purge index on this server (no watchers or listings: memcached < 1.6, or a proxy); purges scan it'
+          : 'cannot build the purge index; purges scan until it is built',
+      );
+    },
+  };
+  const settings = {
+    keyPrefix: purge.keyPrefix,
+    fencePrefix: `${config.markers.prefix}:fence:${randomUUID()}:`,
+    maxEntries: purge.index.maxEntries,
+    reconcileEveryMs: purge.index.reconcileIntervalSeconds * 1000,
+    heartbeatMs: purge.index.heartbeatMs,
+    fenceTimeoutMs: purge.index.fenceTimeoutMs,
+    readBatchSize: purge.index.readBatchSize,
+    listing: { timeoutMs: purge.scanTimeoutMs, idleMs: purge.scanIdleMs },
+    retry: config.memcached.retry,
+  };
+  const indexes = memcachedServers(config).map((s) => new ServerPurgeIndex(s, settings, observer));
+  m.observe(() => indexes.map((i) => ({ server: i.name, entries: i.entries, trusted: i.trusted })));
+  return new Map(indexes.map((i) => [i.name, i]));
 }
 
 /** Old servers walk the LRU for a listing, which misses entries read meanwhile: worth a warning. */
@@ -105,6 +156,7 @@ function serverRecovery(
   servers: readonly CacheServer[],
   replayables: readonly Replayable[],
   markers: MarkersAction,
+  indexes: ReadonlyMap<string, ServerPurgeIndex>,
   config: Config,
   metrics: Metrics,
   logger: Logger,
@@ -117,6 +169,7 @@ function serverRecovery(
   return new ServerRecovery(servers, replayables, markers, settings, {
     wiped: (server) => {
       metrics.wipes.inc({ server });
+      indexes.get(server)?.distrust('wiped');
       log.warn(
         { server },
         'memcached server lost its data (restart, flush or eviction); re-asserting markers',
@@ -143,9 +196,16 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   const now = () => Date.now();
   const metrics = new Metrics(version);
   const servers = memcachedServers(config, listingModeWarning(logger));
-  const { markers, all: actions } = configuredActions(config, servers, now, observers(metrics, logger));
+  const indexes = purgeIndexes(config, metrics, logger);
+  const { markers, all: actions } = configuredActions(
+    config,
+    servers,
+    now,
+    observers(metrics, logger),
+    indexes,
+  );
   const runners: InvalidationRunner[] = actions.map((action) => coalesced(action, config, metrics, logger));
-  const recovery = serverRecovery(servers, actions, markers, config, metrics, logger);
+  const recovery = serverRecovery(servers, actions, markers, indexes, config, metrics, logger);
   const processor = new Processor({
     runners,
     recentIds: new RecentIds(config.processing.dedupeWindow),
@@ -187,6 +247,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     limits: { timeoutMs: config.middlewarePurge.scanTimeoutMs, idleMs: config.middlewarePurge.scanIdleMs },
   };
   const remember = markers.remember.bind(markers);
+  for (const index of indexes.values()) background.run(`purge index ${index.name}`, (s) => index.run(s));
   background.run('read-back', (signal) =>
     recovery.readBack((server, s) => harvestMarkers(server, harvest, remember, now(), s), signal),
   );
@@ -206,6 +267,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
       await background.stop(Math.max(deadline, Date.now() + CLOSE_MS));
       await Promise.all(sources.map((s) => s.close()));
       for (const server of servers) server.close();
+      for (const index of indexes.values()) index.close();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
       logger.info('stopped');
     },

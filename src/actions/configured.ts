@@ -5,6 +5,7 @@ import type { Replayable } from '../ports/replayable.ts';
 import { KeystoneRegionsAction, type KeystoneRegionsObserver } from './keystone-regions.ts';
 import { type MarkerObserver, MarkersAction } from './markers.ts';
 import { MiddlewarePurgeAction, type PurgeObserver } from './middleware-purge.ts';
+import type { PurgeIndexLookup } from './purge-index.ts';
 
 export interface ActionObservers {
   readonly markers: MarkerObserver;
@@ -26,6 +27,7 @@ export function configuredActions(
   servers: readonly CacheServer[],
   now: () => number,
   observers: ActionObservers,
+  purgeIndexes: ReadonlyMap<string, PurgeIndexLookup> = new Map(),
 ): ConfiguredActions {
   const markers = new MarkersAction(servers, config.markers, now, observers.markers);
   const all: AnyAction[] = [markers];
@@ -33,7 +35,9 @@ export function configuredActions(
     all.push(new KeystoneRegionsAction(servers, config.keystoneRegions, observers.keystoneRegions));
   }
   if (config.middlewarePurge.enabled) {
-    all.push(new MiddlewarePurgeAction(servers, config.middlewarePurge, observers.middlewarePurge));
+    all.push(
+      new MiddlewarePurgeAction(servers, config.middlewarePurge, observers.middlewarePurge, purgeIndexes),
+    );
   }
   return { markers, all };
 }

@@ -1,10 +1,12 @@
 import { readCachedToken } from '../core/cached-validation.ts';
 import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import { isAffected, tokenSubjects } from '../core/token-subjects.ts';
+import type { Matches } from '../core/validation-index.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
 import type { CacheServer, KeyListing, ListedKey, ListingLimits } from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
 import { splitByState, throwIfFailed } from './every-server.ts';
+import type { PurgeIndexLookup } from './purge-index.ts';
 import { ServerBacklog } from './server-backlog.ts';
 
 export interface MiddlewarePurgeSettings {
@@ -20,6 +22,8 @@ export interface MiddlewarePurgeSettings {
 export type DeleteReason = 'matched' | 'unreadable' | 'global';
 
 export interface PurgeObserver {
+  /** How a purge found the entries on a server: from its index, or by scanning it. */
+  looked(server: string, how: 'index' | 'scan'): void;
   scanned(server: string, keys: number, seconds: number, listing: KeyListing): void;
   deleted(server: string, reason: DeleteReason, count: number): void;
   failed(server: string, error: unknown): void;
@@ -45,12 +49,23 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
   readonly #settings: MiddlewarePurgeSettings;
   readonly #observer: PurgeObserver;
   readonly #limits: ListingLimits;
+  readonly #indexes: ReadonlyMap<string, PurgeIndexLookup>;
   readonly #missed = new ServerBacklog<Target>(targetName, BACKLOG_LIMIT, () => [GLOBAL]);
 
-  constructor(servers: readonly CacheServer[], settings: MiddlewarePurgeSettings, observer: PurgeObserver) {
+  /**
+   * `indexes`: per server name, the index of its cached validations (actions/purge-index.ts). A
+   * purge on a server with a trusted index deletes what the index names; otherwise it scans.
+   */
+  constructor(
+    servers: readonly CacheServer[],
+    settings: MiddlewarePurgeSettings,
+    observer: PurgeObserver,
+    indexes: ReadonlyMap<string, PurgeIndexLookup> = new Map(),
+  ) {
     this.#servers = servers;
     this.#settings = settings;
     this.#observer = observer;
+    this.#indexes = indexes;
     this.repeatAfterMs = settings.repeatAfterMs;
     this.#limits = { timeoutMs: settings.scanTimeoutMs, idleMs: settings.scanIdleMs };
   }
@@ -116,6 +131,41 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
   }
 
   async #purge(server: CacheServer, targets: ReadonlySet<string>, signal: AbortSignal): Promise<void> {
+    const index = this.#indexes.get(server.name);
+    const found = index === undefined ? null : await index.lookup(targets);
+    if (index === undefined || found === null) return this.#scan(server, targets, signal);
+    this.#observer.looked(server.name, 'index');
+    // A key stored again while it was deleted stays: its new entry is on the server.
+    index.forget(await this.#purgeIndexed(server, found, targets.has('global'), signal), found.asOf);
+  }
+
+  /** Deletes what the index names (a cost in proportion to what is deleted); returns what it deleted. */
+  async #purgeIndexed(
+    server: CacheServer,
+    found: Matches,
+    global: boolean,
+    signal: AbortSignal,
+  ): Promise<string[]> {
+    // As the scan does: a global purge deletes every entry; otherwise an unreadable one may be the
+    // subject's (strategy ENCRYPT) and goes too, unless deleteUnreadable says otherwise.
+    const groups: Array<[readonly string[], DeleteReason]> = global
+      ? [[[...found.matched, ...found.unreadable], 'global']]
+      : [
+          [found.matched, 'matched'],
+          [this.#settings.deleteUnreadable ? found.unreadable : [], 'unreadable'],
+        ];
+    for (const [keys, reason] of groups) {
+      for (let i = 0; i < keys.length; i += this.#settings.batchSize) {
+        signal.throwIfAborted();
+        await this.#delete(server, keys.slice(i, i + this.#settings.batchSize), reason);
+      }
+    }
+    return groups.flatMap(([keys]) => keys);
+  }
+
+  /** Every key listed, every value read: without a trusted index. */
+  async #scan(server: CacheServer, targets: ReadonlySet<string>, signal: AbortSignal): Promise<void> {
+    this.#observer.looked(server.name, 'scan');
     const started = performance.now();
     const listing = await server.listKeys(this.#settings.keyPrefix, this.#limits, signal);
     // auth_token's keys are printable ASCII; anything else cannot be one of its entries (nor fetched).

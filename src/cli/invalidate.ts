@@ -23,7 +23,7 @@ function recordingErrors(errors: Map<string, string>): ActionObservers {
   return {
     markers: { applied() {}, failed: (_t, server, error) => failed(server, error) },
     keystoneRegions: { applied() {}, failed: (_r, server, error) => failed(server, error) },
-    middlewarePurge: { scanned() {}, deleted() {}, failed },
+    middlewarePurge: { looked() {}, scanned() {}, deleted() {}, failed },
   };
 }
 

@@ -127,6 +127,22 @@ const middlewarePurge = z
     repeatAfterMs: z.int().min(0).max(60_000).default(2_000),
     scanTimeoutMs: z.int().min(100).default(120_000),
     scanIdleMs: z.int().min(50).default(2_000),
+    /** Per server, an index of the cached validations, kept current from memcached's watcher. */
+    index: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Past this many entries a server's index is dropped, and purges on it scan. */
+        maxEntries: z.int().min(1).max(50_000_000).default(100_000),
+        /** A listing this often finds what the watch may have missed (expiries, deletions before 1.6.20). */
+        reconcileIntervalSeconds: z.int().min(10).max(86_400).default(3_600),
+        /** A store this often keeps memcached's logger awake, so a purge's fences come back at once. */
+        heartbeatMs: z.int().min(5).max(10_000).default(25),
+        /** A fence not seen in the watch within this makes the index untrusted. */
+        fenceTimeoutMs: z.int().min(10).max(60_000).default(1_000),
+        /** Entries read per multi-get while the index is built or grows. */
+        readBatchSize: z.int().min(1).max(10_000).default(256),
+      })
+      .prefault({}),
   })
   .prefault({});
 

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { PurgeIndexMetrics } from './purge-index-metrics.ts';
 import { RevocationMetrics } from './revocation-metrics.ts';
 
 // Event types get a label of their own only from this bounded set; everything else is `other`, so a
@@ -73,6 +74,7 @@ export class Metrics {
   readonly itemsWritten: Counter<'action'>;
   readonly wipes: Counter<'server'>;
   readonly revocations: RevocationMetrics;
+  readonly purgeIndex: PurgeIndexMetrics;
 
   constructor(version: string) {
     const registers = [this.registry];
@@ -216,6 +218,7 @@ export class Metrics {
       registers,
     }).set({ version }, 1);
     this.revocations = new RevocationMetrics(this.registry);
+    this.purgeIndex = new PurgeIndexMetrics(this.registry);
     collectDefaultMetrics({ register: this.registry });
   }
 

@@ -13,7 +13,7 @@ describe('npm run bench -- --json', () => {
       [
         resolve(REPO_ROOT, 'scripts/bench.ts'),
         ...'--rate 500 --count 200 --runs 2 --backlog 500 --burst 300 --burst-subjects 10'.split(' '),
-        ...'--purge 1000 --revocations 2 --revocation-idle 3 --json'.split(' '),
+        ...'--purge 1000 --index-purge 1000 --revocations 2 --revocation-idle 3 --json'.split(' '),
       ],
       { cwd: REPO_ROOT, timeout: 150_000 },
     );
@@ -40,6 +40,10 @@ describe('npm run bench -- --json', () => {
     expect(r.purge).toEqual([
       expect.objectContaining({ tokensPerServer: 1000, keysListed: 2000, entriesDeleted: 20 }),
     ]);
+    // The purge with the index: built, measured, timed.
+    expect(r.indexed).toEqual([expect.objectContaining({ entriesPerServer: 1000, servers: 2 })]);
+    expect(r.indexed[0].purge.maxMs).toBeGreaterThan(0);
+    expect(r.indexed[0].rssMb).toBeGreaterThan(0);
     // A real Keystone: the poller's idle cost, and two revocations timed to their markers.
     expect(r.revocation.idle.pollsPerSecond).toBeGreaterThan(0);
     expect(r.revocation.idle.meanPollMs).toBeGreaterThan(0);

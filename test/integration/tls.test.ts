@@ -26,7 +26,7 @@ const PURGE_SETTINGS = {
   scanTimeoutMs: 10_000,
   scanIdleMs: 2_000,
 } as const;
-const NO_PURGE_OBSERVER = { scanned: () => {}, deleted: () => {}, failed: () => {} };
+const NO_PURGE_OBSERVER = { looked: () => {}, scanned: () => {}, deleted: () => {}, failed: () => {} };
 const REGION_SETTINGS = {
   always: ['tokens'],
   onProjectOrDomainChange: [],

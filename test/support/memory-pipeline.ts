@@ -22,7 +22,7 @@ export const MARKER_SETTINGS: MarkerSettings = {
 export const NO_OBSERVERS: ActionObservers = {
   markers: { applied() {}, failed() {} },
   keystoneRegions: { applied() {}, failed() {} },
-  middlewarePurge: { scanned() {}, deleted() {}, failed() {} },
+  middlewarePurge: { looked() {}, scanned() {}, deleted() {}, failed() {} },
 };
 
 /** A logger whose lines a test can read. */
