@@ -9,6 +9,7 @@ import os from 'node:os';
 import { writeConfig } from '../test/support/child-daemon.ts';
 import { SERVERS, stats } from '../test/support/memcached-probe.ts';
 import { DaemonProcess } from './bench/daemon-process.ts';
+import { indexPurge } from './bench/index-purge.ts';
 import { memoryCgroup } from './bench/memory-cgroup.ts';
 import { type BenchContext, backlogDrain, brokerFloor, latencyRun, readBack } from './bench/phases.ts';
 import { productionNodeFlags } from './bench/production-flags.ts';
@@ -33,6 +34,8 @@ as its own process run as the container image runs it (its node flags, read from
   read-back  a daemon restarted while the servers hold the backlog's markers reads and re-asserts them
   burst      --burst events for --burst-subjects users (cycled) wait, then drain: the coalescing ratio
   purge      a middlewarePurge scan for each --purge size of cached tokens per server
+  index      middlewarePurge with the index, for each --index-purge size per server (memcached servers
+             of its own): the index built, the daemon's memory per entry, purge latency
   revocation a real Keystone (scripts/local-keystone.sh) and the revocation poller at its default
              interval: idle for --revocation-idle seconds (Keystone's cost: requests/s, time per
              request, its CPU), then --revocations tokens revoked one at a time, each timed from
@@ -47,6 +50,8 @@ never enforced. It FLUSHES both memcached servers: run it on test servers only.
   --burst N            events in the burst phase (default 10000)
   --burst-subjects N   users the burst cycles through (default 100)
   --purge N,N          cached tokens per server, one purge phase each (default 10000,100000)
+  --index-purge N,N    cached tokens per server, one index phase each (default 10000,100000,1000000;
+                       1,000,000 needs about 5 GB of memory for the two memcached servers)
   --revocations N      tokens revoked in the revocation phase (default 20)
   --revocation-idle S  seconds the poller runs idle first (default 30)
   --keystone-no-cache  Keystone without its own cache (production runs it with memcached)
@@ -68,6 +73,7 @@ const { values } = parseScriptArgs(SCRIPT, {
     burst: { type: 'string', default: '10000' },
     'burst-subjects': { type: 'string', default: '100' },
     purge: { type: 'string', default: '10000,100000' },
+    'index-purge': { type: 'string', default: '10000,100000,1000000' },
     revocations: { type: 'string', default: '20' },
     'revocation-idle': { type: 'string', default: '30' },
     'keystone-no-cache': { type: 'boolean' },
@@ -100,6 +106,10 @@ const nodeFlags =
   values['node-flags'] === undefined
     ? productionNodeFlags()
     : values['node-flags'].split(' ').filter(Boolean);
+const indexSizes = values['index-purge']
+  .split(',')
+  .filter(Boolean)
+  .map((size) => wholeNumber(SCRIPT, 'index-purge', size, 1));
 const revocations = wholeNumber(SCRIPT, 'revocations', values.revocations);
 const revocationIdle = wholeNumber(SCRIPT, 'revocation-idle', values['revocation-idle'], 1);
 const memoryLimitMb =
@@ -118,7 +128,7 @@ const log = (line: string) => {
 
 // Production defaults but for a faster probe (the read-back's re-assertion starts at the first probe)
 // and no periodic re-assertion (it would land inside a latency run at random).
-const benchConfig = (extra = '') => `region: bench
+const benchConfig = (extra = '', servers: readonly string[] = SERVERS) => `region: bench
 amqp:
   url: rabbit://guest:guest@127.0.0.1:5672/
   pool: ${POOL}
@@ -126,7 +136,7 @@ amqp:
   queueArguments: ${JSON.stringify(BENCH_QUEUE_ARGUMENTS)}
   prefetch: ${PREFETCH}
 memcached:
-  servers: [${SERVERS.map((s) => `"${s}"`).join(', ')}]
+  servers: [${servers.map((s) => `"${s}"`).join(', ')}]
   probeIntervalMs: 1000
 markers: { reassertIntervalSeconds: 0 }
 http: { host: 127.0.0.1, port: ${HTTP_PORT} }
@@ -160,8 +170,8 @@ async function main(): Promise<void> {
     rate,
     count,
     runId: () => randomBytes(4).toString('hex'),
-    async startDaemon(extraYaml?: string) {
-      const file = extraYaml === undefined ? config : writeConfig(benchConfig(extraYaml));
+    async startDaemon(extraYaml?: string, servers?: readonly string[]) {
+      const file = extraYaml === undefined ? config : writeConfig(benchConfig(extraYaml, servers));
       const daemon = new DaemonProcess({ config: file, httpPort: HTTP_PORT, nodeFlags, profileDir, cgroup });
       await daemon.ready();
       daemon.mark();
@@ -191,6 +201,18 @@ async function main(): Promise<void> {
       log(`purge: ${tokens} cached tokens per server`);
       purge.push(await measurePurge(tokens));
     }
+    const indexed = [];
+    for (const entries of indexSizes) {
+      log(`index: ${entries} cached tokens per server`);
+      indexed.push(
+        await indexPurge(entries, {
+          publisher,
+          pool: POOL,
+          startDaemon: (extra, servers) => ctx.startDaemon(extra, servers),
+          endDaemon: (d) => ctx.endDaemon(d),
+        }),
+      );
+    }
     log(`revocation: Keystone, ${revocationIdle} s idle, ${revocations} tokens revoked`);
     const revocation =
       revocations > 0
@@ -211,6 +233,7 @@ async function main(): Promise<void> {
       readBack: restarted,
       burst: coalesced,
       purge,
+      indexed,
       revocation,
       targets: TARGETS,
     };

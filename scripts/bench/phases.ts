@@ -17,7 +17,7 @@ export interface BenchContext {
   readonly rate: number;
   readonly count: number;
   /** A daemon on the bench config (plus `extraYaml`), ready, and marked (its usage counts from now). */
-  startDaemon(extraYaml?: string): Promise<DaemonProcess>;
+  startDaemon(extraYaml?: string, servers?: readonly string[]): Promise<DaemonProcess>;
   /** Ends a daemon (after a heap snapshot when profiling). */
   endDaemon(daemon: DaemonProcess): Promise<void>;
   readonly runId: () => string;

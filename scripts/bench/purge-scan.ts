@@ -71,7 +71,7 @@ export async function measurePurge(tokens: number): Promise<PurgeFigures> {
       scanTimeoutMs: 120_000,
       scanIdleMs: 2_000,
     },
-    { scanned: () => {}, deleted: (_s, _r, n) => (deleted += n), failed: () => {} },
+    { looked: () => {}, scanned: () => {}, deleted: (_s, _r, n) => (deleted += n), failed: () => {} },
   );
   started = performance.now();
   await purge.apply([target('user', user)], new AbortController().signal);

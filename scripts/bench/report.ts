@@ -1,3 +1,4 @@
+import type { IndexPurgeFigures } from './index-purge.ts';
 import type { BacklogFigures, FloorFigures, LatencyFigures, ReadBackFigures } from './phases.ts';
 import type { PurgeFigures } from './purge-scan.ts';
 import type { RevocationFigures } from './revocation-phase.ts';
@@ -14,6 +15,7 @@ export interface BenchResult {
   readonly readBack: ReadBackFigures | null;
   readonly burst: BacklogFigures | null;
   readonly purge: readonly PurgeFigures[];
+  readonly indexed: readonly IndexPurgeFigures[];
   readonly revocation: RevocationFigures | null;
   readonly targets: typeof TARGETS;
 }
@@ -79,6 +81,11 @@ export function printReport(r: BenchResult): void {
   for (const p of r.purge) {
     lines.push(
       `\nmiddlewarePurge, ${p.tokensPerServer} cached tokens on each of ${p.servers} servers\n  listing ${p.listingMs} ms   whole purge ${p.purgeMs} ms   ${p.entriesPerSecond} entries/s   deleted ${p.entriesDeleted}`,
+    );
+  }
+  for (const x of r.indexed) {
+    lines.push(
+      `\nmiddlewarePurge with the index, ${x.entriesPerServer} cached tokens on each of ${x.servers} servers\n  indexes built in ${x.buildSeconds} s   idle RSS ${x.rssMb} MB; per indexed entry ${x.rssBytesPerEntry} bytes of RSS, ${x.heapBytesPerEntry} of heap\n  publish → the user's entries gone from every server: ${ms(x.purge)}`,
     );
   }
   const rv = r.revocation;
