@@ -18,10 +18,13 @@ export interface EnvelopeLimits {
 const ZLIB_CONTENT_TYPES = new Set(['application/x-gzip', 'application/zlib', 'zlib', 'gzip']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Bytes on the wire → the notification inside, for oslo envelope v2 and bare v1 messages alike. */
+/**
+ * Bytes on the wire → the notification inside, for oslo envelope v2 and bare v1 messages alike, and
+ * for either inside the `{"request": …, "context": …}` wrapper of oslo's AMQP 1.0 driver.
+ */
 export function parseEnvelope(raw: RawMessage, limits: EnvelopeLimits): Notification {
   const text = decodeText(decompress(raw, limits));
-  const outer = parseJsonObject(text, 'body');
+  const outer = unwrapAmqp1Request(parseJsonObject(text, 'body'));
   if ('oslo.version' in outer && 'oslo.message' in outer) {
     checkVersion(outer['oslo.version']);
     const inner = outer['oslo.message'];
@@ -33,17 +36,46 @@ export function parseEnvelope(raw: RawMessage, limits: EnvelopeLimits): Notifica
   return toNotification(outer, 1);
 }
 
+/**
+ * oslo's AMQP 1.0 driver sends `{"request": <the v2 envelope, or a bare v1 message>, "context": {…}}`
+ * (`marshal_request`); neither envelope has `request` and `context` without an `event_type`.
+ */
+function unwrapAmqp1Request(outer: Record<string, unknown>): Record<string, unknown> {
+  if (!('request' in outer && 'context' in outer) || 'event_type' in outer || 'oslo.version' in outer) {
+    return outer;
+  }
+  const request = outer.request;
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+    throw new MalformedNotification('envelope', 'the AMQP 1.0 request is not a JSON object');
+  }
+  return request as Record<string, unknown>;
+}
+
 function decompress(raw: RawMessage, limits: EnvelopeLimits): Uint8Array {
   if (raw.body.byteLength > limits.maxBodyBytes) {
     throw new MalformedNotification('too-large', `body is ${raw.body.byteLength} bytes, over the limit`);
   }
   const compression = raw.headers.compression;
-  if (compression === undefined || compression === null) return raw.body;
+  if (compression === undefined || compression === null) {
+    // RabbitMQ 3's AMQP 1.0 plugin hands a message published over 0-9-1 on without its headers: a zlib
+    // stream (which no JSON object can start like) is inflated all the same.
+    return isZlibStream(raw.body) ? inflate(raw.body, limits) : raw.body;
+  }
   if (typeof compression !== 'string' || !ZLIB_CONTENT_TYPES.has(compression.toLowerCase())) {
     throw new MalformedNotification('compression', 'unsupported compression header (only zlib is supported)');
   }
+  return inflate(raw.body, limits);
+}
+
+/** RFC 1950: deflate (CM 8), and the two header bytes a multiple of 31. */
+function isZlibStream(body: Uint8Array): boolean {
+  const [cmf, flg] = body;
+  return cmf !== undefined && flg !== undefined && (cmf & 0x0f) === 8 && ((cmf << 8) | flg) % 31 === 0;
+}
+
+function inflate(body: Uint8Array, limits: EnvelopeLimits): Uint8Array {
   try {
-    return unzipSync(raw.body, { maxOutputLength: limits.maxBodyBytes });
+    return unzipSync(body, { maxOutputLength: limits.maxBodyBytes });
   } catch (cause) {
     const tooLarge = (cause as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
     throw new MalformedNotification(

@@ -63,6 +63,27 @@ describe('oslo envelope', () => {
     expect(n.payload).toEqual({ resource_info: 'abc123' });
   });
 
+  it('inflates a zlib stream that arrives without its header (RabbitMQ 3 over AMQP 1.0 drops headers)', () => {
+    const n = parseEnvelope(raw(deflateSync(v2)), limits);
+    expect(n.payload).toEqual({ resource_info: 'abc123' });
+  });
+
+  it.each([
+    ['the v2 envelope', JSON.parse(v2), 2],
+    ['a bare v1 message', inner, 1],
+  ] as const)("unwraps oslo's AMQP 1.0 request around %s", (_what, request, version) => {
+    const body = JSON.stringify({ request, context: { user: 'u', request_id: 'req-1' } });
+    const n = parseEnvelope(raw(body), limits);
+    expect(n.envelopeVersion).toBe(version);
+    expect(n.messageId).toBe(inner.message_id);
+    expect(n.payload).toEqual({ resource_info: 'abc123' });
+  });
+
+  it('an AMQP 1.0 request that is not an object is malformed', () => {
+    const body = JSON.stringify({ request: 'nope', context: {} });
+    expect(reasonOf(() => parseEnvelope(raw(body), limits))).toBe('envelope');
+  });
+
   it('also inflates a real gzip stream under the same header', () => {
     const n = parseEnvelope(raw(gzipSync(v2), { compression: 'application/x-gzip' }), limits);
     expect(n.eventType).toBe('identity.user.updated');
