@@ -18,7 +18,8 @@ export function notificationItem(
     return {
       id: null,
       kind: decoded.eventType ?? 'unparseable',
-      origin: { source, redelivered },
+      source,
+      origin: { redelivered },
       content: { decoded: false, reason: decoded.reason, detail: decoded.detail },
     };
   }
@@ -26,7 +27,8 @@ export function notificationItem(
   return {
     id: n.messageId,
     kind: n.eventType,
-    origin: { source, redelivered, envelope: n.envelopeVersion },
+    source,
+    origin: { redelivered, envelope: n.envelopeVersion },
     content: { decoded: true, invalidation: { event, targets }, publishedAtMs: n.timestamp },
   };
 }

@@ -55,9 +55,9 @@ export interface LiveState {
 export class Metrics {
   #state: (() => LiveState) | null = null;
   readonly registry = new Registry();
-  readonly received: Counter<'event_type'>;
-  readonly outcomes: Counter<'outcome'>;
-  readonly parked: Counter<'reason'>;
+  readonly received: Counter<'event_type' | 'source'>;
+  readonly outcomes: Counter<'outcome' | 'source'>;
+  readonly parked: Counter<'reason' | 'source'>;
   readonly invalidations: Counter<'kind' | 'action'>;
   readonly writeFailures: Counter<'server' | 'action'>;
   readonly regionResets: Counter<'region'>;
@@ -80,20 +80,20 @@ export class Metrics {
     const registers = [this.registry];
     this.received = new Counter({
       name: 'kci_notifications_received_total',
-      help: 'Notifications taken from the queue, by event type (a bounded set, else "other"; "unparseable" when unreadable).',
-      labelNames: ['event_type'],
+      help: 'Items taken from a source (notifications, revocation events), by event type (a bounded set, else "other"; "unparseable" when unreadable) and source (amqp091, amqp10, revocations).',
+      labelNames: ['event_type', 'source'],
       registers,
     });
     this.outcomes = new Counter({
       name: 'kci_notifications_total',
-      help: 'Notifications settled, by outcome: applied, ignored (no target), duplicate, parked.',
-      labelNames: ['outcome'],
+      help: 'Items settled, by outcome (applied, ignored: no target, duplicate, parked) and source.',
+      labelNames: ['outcome', 'source'],
       registers,
     });
     this.parked = new Counter({
       name: 'kci_notifications_parked_total',
-      help: 'Notifications that can never be applied, rejected to the dead-letter exchange, by reason.',
-      labelNames: ['reason'],
+      help: 'Items that can never be applied, rejected (to the dead-letter exchange where there is one), by reason and source.',
+      labelNames: ['reason', 'source'],
       registers,
     });
     this.invalidations = new Counter({

@@ -35,12 +35,13 @@ export class Processor {
   readonly handle = async (item: SourceItem): Promise<Settlement> => {
     const { metrics, logger } = this.#d;
     const { content } = item;
-    metrics.received.inc({ event_type: eventTypeLabel(item.kind) });
+    const source = item.source;
+    metrics.received.inc({ event_type: eventTypeLabel(item.kind), source });
     // Fields rather than a child logger: most items (failed logins) log nothing at info.
-    const context = { messageId: item.id, eventType: item.kind, ...item.origin };
+    const context = { messageId: item.id, eventType: item.kind, source, ...item.origin };
     if (!content.decoded) {
-      metrics.parked.inc({ reason: content.reason });
-      metrics.outcomes.inc({ outcome: 'parked' });
+      metrics.parked.inc({ reason: content.reason, source });
+      metrics.outcomes.inc({ outcome: 'parked', source });
       // The message itself is never logged: it may hold user names and addresses (CADF initiator).
       logger.warn(
         { ...context, reason: content.reason, error: content.detail },
@@ -49,12 +50,12 @@ export class Processor {
       return { outcome: 'parked', reason: content.reason };
     }
     if (item.id !== null && this.#d.recentIds.has(item.id)) {
-      metrics.outcomes.inc({ outcome: 'duplicate' });
+      metrics.outcomes.inc({ outcome: 'duplicate', source });
       return APPLIED;
     }
     const { invalidation } = content;
     if (invalidation.targets.length === 0) {
-      metrics.outcomes.inc({ outcome: 'ignored' });
+      metrics.outcomes.inc({ outcome: 'ignored', source });
       logger.debug(context, 'no invalidation for this event');
       this.#remember(item.id);
       return APPLIED;
@@ -69,7 +70,7 @@ export class Processor {
       throw error;
     }
     this.#remember(item.id);
-    metrics.outcomes.inc({ outcome: 'applied' });
+    metrics.outcomes.inc({ outcome: 'applied', source });
     if (content.publishedAtMs !== null) {
       metrics.lag.observe(Math.max(0, this.#d.now() - content.publishedAtMs) / 1000);
     }

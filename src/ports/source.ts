@@ -12,7 +12,9 @@ export interface SourceItem {
   readonly id: string | null;
   /** What it is, for the received metric and logs: an event type such as `identity.user.updated`. */
   readonly kind: string;
-  /** Where it came from, as log fields (source, redelivered, envelope version, …): never a payload. */
+  /** The source that took it (`amqp091`, `amqp10`, `revocations`): a label of the metrics and logs. */
+  readonly source: string;
+  /** Where it came from, as log fields (redelivered, envelope version, …): never a payload. */
   readonly origin: Readonly<Record<string, string | number | boolean>>;
   readonly content: ItemContent;
 }

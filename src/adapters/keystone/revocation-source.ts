@@ -195,7 +195,8 @@ function revocationItem(d: DecodedRevocation): SourceItem {
     return {
       id: d.key,
       kind: 'revocation',
-      origin: { source: 'revocations' },
+      source: 'revocations',
+      origin: {},
       content: { decoded: false, reason: d.reason, detail: d.detail },
     };
   }
@@ -203,7 +204,8 @@ function revocationItem(d: DecodedRevocation): SourceItem {
   return {
     id: event.key,
     kind: 'revocation',
-    origin: { source: 'revocations', revokedAt: new Date(event.revokedAtMs).toISOString() },
+    source: 'revocations',
+    origin: { revokedAt: new Date(event.revokedAtMs).toISOString() },
     content: {
       decoded: true,
       invalidation: { event: NO_EVENT, targets: event.targets },
