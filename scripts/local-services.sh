@@ -9,7 +9,7 @@ usage() {
 usage: scripts/local-services.sh [--with-python-peers]
 
 Starts what the demo and the tests talk to, where it is not already running: RabbitMQ on
-127.0.0.1:5672 (guest/guest) and two memcached servers on 127.0.0.1:11211 and :11212 (1 GiB each).
+127.0.0.1:5672 (guest/guest, AMQP 0-9-1 and 1.0) and two memcached servers on 127.0.0.1:11211 and :11212 (1 GiB each).
 Installs Debian's packages first where they are missing (root or sudo).
 
   --with-python-peers  also install the real OpenStack peers the tests drive: oslo.messaging's
@@ -62,6 +62,13 @@ if ! port_open 5672; then
   say "starting RabbitMQ"
   as_root rabbitmq-server -detached >/dev/null 2>&1 || true
   wait_for_port 5672 RabbitMQ
+fi
+
+# AMQP 1.0 (the amqp10 source and its tests): a plugin on RabbitMQ 3, enabled here where it is not yet;
+# RabbitMQ 4 speaks it natively and lists no such plugin.
+if as_root rabbitmq-plugins list -q 2>/dev/null | grep -Eq '^\[ +\] rabbitmq_amqp1_0 '; then
+  say "enabling RabbitMQ's AMQP 1.0 plugin"
+  as_root rabbitmq-plugins enable rabbitmq_amqp1_0 >/dev/null
 fi
 
 command -v memcached >/dev/null || apt_install memcached

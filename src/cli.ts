@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { declarePool } from './adapters/amqp091/declare.ts';
 import { memcachedServers } from './adapters/memcached/servers.ts';
 import { invalidate } from './cli/invalidate.ts';
 import { formatMarkers, readMarkers } from './cli/markers.ts';
@@ -7,7 +8,7 @@ import { parseScope } from './cli/scope.ts';
 import { type Config, ConfigError, loadConfig } from './config/load.ts';
 import { serverName } from './config/memcached-servers.ts';
 import { describeBroker } from './config/transport-url.ts';
-import type { Target } from './core/targets.ts';
+import { GLOBAL, type Target } from './core/targets.ts';
 import { startDaemon } from './main.ts';
 import { createLogger } from './observability/logger.ts';
 import type { CacheServer } from './ports/cache-server.ts';
@@ -21,6 +22,10 @@ Commands:
   invalidate     break-glass: apply the configured actions for --scope on every memcached server now,
                  without the broker; writes an audit line to stderr; exit 1 if a server missed it
   markers        show each marker on each server with its age (every marker, or those of --scope)
+  declare        declare the pool queue, its bindings and the parking queue on the broker, as the
+                 AMQP 0-9-1 source does on every connect (over AMQP 0-9-1); the AMQP 1.0 source
+                 declares nothing. A pool queue that did not exist is a gap: everything is invalidated
+                 first, as the daemon does
 
 Options:
   -c, --config PATH   YAML configuration (default: $KCI_CONFIG)
@@ -72,6 +77,7 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
   }
   if (command === 'check-config') return print(summary(config));
   if (command === 'run') return run(config);
+  if (command === 'declare') return withServers(config, (servers) => declare(config, servers));
   let scopes: Target[];
   try {
     scopes = (values.scope ?? []).map(parseScope);
@@ -108,7 +114,27 @@ async function withServers<T>(
   }
 }
 
-const COMMANDS = new Set(['run', 'check-config', 'invalidate', 'markers']);
+const COMMANDS = new Set(['run', 'check-config', 'invalidate', 'markers', 'declare']);
+
+/** The broker topology for the AMQP 1.0 source (or ahead of a 0-9-1 daemon); exit 1 if it failed. */
+async function declare(config: Config, servers: readonly CacheServer[]): Promise<number> {
+  const audit = createLogger('info', { region: config.region, component: 'cli' }, process.stderr);
+  const fillGap = async () => {
+    console.log(`the pool queue ${config.amqp.pool} does not exist: notifications may have been missed`);
+    const options = { scopes: [GLOBAL], dryRun: false };
+    if ((await invalidate(config, servers, options, audit, (line) => console.log(line))) !== 0) {
+      throw new Error('the gap was not filled on every memcached server: nothing was declared');
+    }
+  };
+  try {
+    const { broker, created } = await declarePool(config.amqp, fillGap);
+    console.log(`declared ${config.amqp.pool}${created ? '' : ' (it existed)'} on ${broker}`);
+    return 0;
+  } catch (error) {
+    console.error(`declare failed: ${errorMessage(error)}`);
+    return 1;
+  }
+}
 
 function parse(argv: readonly string[]) {
   return parseArgs({
@@ -157,6 +183,7 @@ function summary(config: Config): string {
     `  region:    ${config.region}`,
     `  brokers:   ${transport.hosts.map((h) => describeBroker(h, transport.vhost, transport.tls)).join(', ')}`,
     `  exchange:  ${config.amqp.exchange} (${config.amqp.topics.map((t) => `${t}.info`).join(', ')})`,
+    `  protocol:  AMQP ${config.amqp.protocol}${config.amqp.protocol === '1.0' ? ` from ${config.amqp.sourceAddress ?? 'the pool queue'}` : ''}`,
     `  pool:      ${config.amqp.pool}`,
     `  memcached: ${config.memcached.servers.map(serverName).join(', ')}`,
     `  markers:   ${config.markers.prefix}:v1:* mode=${config.markers.mode} ttl=${config.markers.ttlSeconds}s`,

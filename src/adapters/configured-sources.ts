@@ -3,19 +3,22 @@ import { readTlsFiles } from '../config/tls-files.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RevocationObserver } from '../observability/revocation-metrics.ts';
 import type { Source } from '../ports/source.ts';
+import { Amqp10Source } from './amqp10/source.ts';
 import { Amqp091Source } from './amqp091/source.ts';
 import { KeystoneClient } from './keystone/client.ts';
 import { RevocationSource } from './keystone/revocation-source.ts';
 
 /**
  * The sources the configuration asks for, as `configuredActions` builds the actions: Keystone's
- * notifications over AMQP 0-9-1, always; Keystone's revocation events when `revocations.enabled`.
- * Each logs as its own component.
+ * notifications, always, over AMQP 0-9-1 or 1.0 (`amqp.protocol`, or the URL's scheme); Keystone's
+ * revocation events when `revocations.enabled`. Each logs as its own component.
  */
 export function configuredSources(config: Config, logger: Logger, revocations: RevocationObserver): Source[] {
   const limits = { maxBodyBytes: config.processing.maxBodyBytes };
   const sources: Source[] = [
-    new Amqp091Source(config.amqp, config.region, limits, logger.child({ component: 'amqp091' })),
+    config.amqp.protocol === '1.0'
+      ? new Amqp10Source(config.amqp, config.region, limits, logger.child({ component: 'amqp10' }))
+      : new Amqp091Source(config.amqp, config.region, limits, logger.child({ component: 'amqp091' })),
   ];
   const r = config.revocations;
   if (r.credentials !== null && r.authUrl !== undefined) {

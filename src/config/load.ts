@@ -6,13 +6,15 @@ import { applyEnvOverrides } from './env-overrides.ts';
 import { type KeystoneCredentials, keystoneCredentials } from './keystone-credentials.ts';
 import { type MemcachedServer, parseMemcachedServer } from './memcached-servers.ts';
 import { type ConfigFile, configSchema } from './schema.ts';
-import { parseTransportUrl, type TransportUrl } from './transport-url.ts';
+import { amqpProtocol, parseTransportUrl, type TransportUrl } from './transport-url.ts';
 
 /** The validated configuration, with the broker URL read and parsed and the server list parsed. */
 export type Config = Omit<ConfigFile, 'amqp' | 'memcached' | 'revocations'> & {
-  readonly amqp: Omit<ConfigFile['amqp'], 'url' | 'urlFile' | 'pool'> & {
+  readonly amqp: Omit<ConfigFile['amqp'], 'url' | 'urlFile' | 'pool' | 'protocol'> & {
     readonly pool: string;
     readonly transport: TransportUrl;
+    /** `auto` resolved from the URL's scheme. */
+    readonly protocol: '0-9-1' | '1.0';
   };
   readonly memcached: Omit<ConfigFile['memcached'], 'servers'> & {
     readonly servers: readonly MemcachedServer[];
@@ -129,7 +131,12 @@ function resolve(file: ConfigFile, source: string): Config {
   if (problems.length > 0 || transport === null) throw new ConfigError(source, problems);
   return {
     ...file,
-    amqp: { ...amqp, pool: pool ?? `keystone-cache-invalidator-${file.region}`, transport },
+    amqp: {
+      ...amqp,
+      pool: pool ?? `keystone-cache-invalidator-${file.region}`,
+      transport,
+      protocol: amqpProtocol(transport, amqp.protocol),
+    },
     memcached: { ...file.memcached, servers },
     revocations: { ...revocations, credentials },
   };

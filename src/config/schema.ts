@@ -41,6 +41,20 @@ const amqp = z
     url: z.string().min(1).optional(),
     /** A file holding the transport URL (a mounted Kubernetes Secret). */
     urlFile: z.string().min(1).optional(),
+    /**
+     * The wire protocol. `auto` follows oslo's schemes: rabbit:// is AMQP 0-9-1, amqp:// and amqps://
+     * are AMQP 1.0. Set it where the scheme says otherwise (RabbitMQ 4 read over AMQP 1.0 by a cloud
+     * whose transport_url says rabbit://).
+     */
+    protocol: z.enum(['auto', '0-9-1', '1.0']).default('auto'),
+    /**
+     * AMQP 1.0: the address the daemon receives from. Unset: the pool queue, addressed as the broker
+     * names queues (RabbitMQ 4 `/queues/<pool>`, RabbitMQ 3 `/amq/queue/<pool>`); other brokers and
+     * routers need it set.
+     */
+    sourceAddress: z.string().min(1).optional(),
+    /** AMQP 1.0: SASL mechanism. PLAIN with the URL's user and password; EXTERNAL with a client certificate. */
+    saslMechanism: z.enum(['PLAIN', 'ANONYMOUS', 'EXTERNAL']).default('PLAIN'),
     exchange: z.string().min(1).default('keystone'),
     topics: z.array(z.string().min(1)).min(1).default(['notifications']),
     /** The queue name. Unique per region, shared by the replicas of one region. */

@@ -11,6 +11,8 @@ export interface BrokerHost {
 }
 
 export interface TransportUrl {
+  /** oslo's driver name: `rabbit` is AMQP 0-9-1, `amqp` (and `amqps`, TLS) is AMQP 1.0. */
+  readonly scheme: 'rabbit' | 'amqp' | 'amqps';
   readonly hosts: readonly BrokerHost[];
   readonly vhost: string;
   readonly tls: boolean;
@@ -25,10 +27,10 @@ export class InvalidTransportUrl extends Error {
   }
 }
 
-const SCHEMES: Readonly<Record<string, { tls: boolean; port: number }>> = {
-  rabbit: { tls: false, port: 5672 },
-  amqp: { tls: false, port: 5672 },
-  amqps: { tls: true, port: 5671 },
+const SCHEMES: Readonly<Record<string, { tls: boolean; port: number; name: TransportUrl['scheme'] }>> = {
+  rabbit: { tls: false, port: 5672, name: 'rabbit' },
+  amqp: { tls: false, port: 5672, name: 'amqp' },
+  amqps: { tls: true, port: 5671, name: 'amqps' },
 };
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
 const UNENCODED = "percent-encode '/', ',', '@' and ':' in user names and passwords (%2F %2C %40 %3A)";
@@ -55,6 +57,7 @@ export function parseTransportUrl(url: string): TransportUrl {
   const hosts = entries.map((h, i) => parseHost(h, i, port));
   if (hosts.length === 0) throw new InvalidTransportUrl('no broker host given');
   return {
+    scheme: scheme.name,
     hosts,
     vhost: decode(path.slice(1), 'the virtual host') || '/',
     tls,
@@ -111,6 +114,12 @@ function decode(text: string, what: string): string {
   } catch {
     throw new InvalidTransportUrl(`${what} has an invalid percent-encoding`);
   }
+}
+
+/** The protocol a transport URL asks for, unless the configuration names one: oslo's schemes. */
+export function amqpProtocol(url: TransportUrl, configured: 'auto' | '0-9-1' | '1.0'): '0-9-1' | '1.0' {
+  if (configured !== 'auto') return configured;
+  return url.scheme === 'rabbit' ? '0-9-1' : '1.0';
 }
 
 /** `amqp://host:port/vhost` per host, with no userinfo: the only form of a broker address we log. */

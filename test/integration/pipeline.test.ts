@@ -1,32 +1,36 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { declarePool } from '../../src/adapters/amqp091/declare.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { type Broker, connectBroker } from '../support/broker.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { EXPECTED_TARGETS } from '../support/expected-targets.ts';
 import { loadFixtures } from '../support/fixtures.ts';
 import { flushAll, get, keys, NO_REASSERTION, SERVERS } from '../support/memcached-probe.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
+import { unacknowledged } from '../support/rabbitmqctl.ts';
 import { runName } from '../support/run-name.ts';
-
-const POOL = runName('kci-test-pipeline');
-const DLX = `${POOL}.dlx`;
-const PARKING = `${POOL}.parked`;
 
 // Every id in the fixtures is Keystone hex, so the protocol keeps it verbatim: kci:v1:<kind>:<id>.
 const expectedKeys = (name: string) => (EXPECTED_TARGETS[name] ?? []).map((t) => `kci:v1:${t}`).sort();
 
-describe('the pipeline, against RabbitMQ and two memcached servers', () => {
+// The same notifications, consumed over AMQP 0-9-1 (the daemon declares its queue) and over AMQP 1.0
+// (RabbitMQ's plugin; the queue declared beforehand by what `declare` runs), yield the same markers.
+describe.each([
+  { protocol: '0-9-1', url: 'rabbit://guest:guest@127.0.0.1:5672/' },
+  { protocol: '1.0', url: 'amqp://guest:guest@127.0.0.1:5672/' },
+])('the pipeline over AMQP $protocol, against RabbitMQ and two memcached servers', ({ protocol, url }) => {
+  const POOL = runName(`kci-test-pipeline-${protocol}`);
+  const DLX = `${POOL}.dlx`;
+  const PARKING = `${POOL}.parked`;
   let broker: Broker;
   let d: TestDaemon;
 
   beforeAll(async () => {
     broker = await connectBroker();
-    await broker.deleteQueues(POOL, PARKING);
-    await broker.channel.deleteExchange(DLX);
-    const yaml = testConfigYaml(POOL, {
-      amqp: [`deadLetterExchange: ${DLX}`],
-      ...NO_REASSERTION,
-    });
+    const yaml = testConfigYaml(POOL, { url, amqp: [`deadLetterExchange: ${DLX}`], ...NO_REASSERTION });
+    if (protocol === '1.0') await declarePool(parseConfig(yaml, 'test').amqp, async () => {});
     d = await startTestDaemon(yaml);
+    expect(d.logLines.join('\n')).toContain(`"component":"${protocol === '1.0' ? 'amqp10' : 'amqp091'}"`);
   });
 
   afterAll(async () => {
@@ -105,7 +109,8 @@ describe('the pipeline, against RabbitMQ and two memcached servers', () => {
     expect(await d.metric('kci_notifications_total', 'outcome="applied"')).toBe(applied + 1);
   });
 
-  it('leaves nothing unacknowledged when it stops', async () => {
+  it('leaves no delivery unsettled, and nothing on the queue when it stops', async () => {
+    expect(await unacknowledged(POOL)).toBe(0);
     await d.stop();
     expect(await broker.depth(POOL)).toBe(0);
   });

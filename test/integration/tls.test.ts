@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeystoneRegionsAction } from '../../src/actions/keystone-regions.ts';
 import { MiddlewarePurgeAction } from '../../src/actions/middleware-purge.ts';
 import { writeMarker } from '../../src/actions/write-marker.ts';
+import { declarePool } from '../../src/adapters/amqp091/declare.ts';
 import { MemcachedConnection } from '../../src/adapters/memcached/connection.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
 import { target } from '../../src/core/targets.ts';
 import { useBroker } from '../support/broker.ts';
@@ -100,26 +102,37 @@ describe('TLS to memcached and to the broker', () => {
     expect([...left.keys()]).toEqual([`tokens/${other}`]);
   });
 
-  it('runs end to end with amqps:// and TLS memcached from the configuration', async () => {
-    const yaml = testConfigYaml(POOL, {
-      url: `amqps://guest:guest@127.0.0.1:${proxy.port}/`,
-      amqp: [`tls: { caFile: ${pki.ca} }`],
-      servers: [memcached.address],
-      extra: '',
-    }).replace(
-      'memcached:\n',
-      `memcached:\n  tls: { enabled: true, caFile: ${pki.ca}, certFile: ${pki.clientCert}, keyFile: ${pki.clientKey} }\n`,
-    );
-    const d = await startTestDaemon(yaml);
-    try {
-      const user = randomBytes(16).toString('hex');
-      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
-      const reader = connect({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
-      const key = `kci:v1:user:${user}`;
-      await waitFor('the marker over TLS', async () => (await reader.gets([key])).get(key) ?? undefined);
-      expect(d.logLines.join('\n')).toContain(`"broker":"amqps://127.0.0.1:${proxy.port}/%2F"`);
-    } finally {
-      await d.stop();
-    }
-  });
+  // TLS by the URL: rabbit://…?ssl=1 is AMQP 0-9-1 (oslo's rabbit driver), amqps:// is AMQP 1.0.
+  it.each([
+    { protocol: '0-9-1', scheme: 'rabbit', query: '?ssl=1', component: 'amqp091' },
+    { protocol: '1.0', scheme: 'amqps', query: '', component: 'amqp10' },
+  ])(
+    'runs end to end over AMQP $protocol with TLS ($scheme://…$query) and TLS memcached from the configuration',
+    async ({ scheme, query, component }) => {
+      const yaml = testConfigYaml(POOL, {
+        url: `${scheme}://guest:guest@127.0.0.1:${proxy.port}/${query}`,
+        amqp: [`tls: { caFile: ${pki.ca} }`],
+        servers: [memcached.address],
+        extra: '',
+      }).replace(
+        'memcached:\n',
+        `memcached:\n  tls: { enabled: true, caFile: ${pki.ca}, certFile: ${pki.clientCert}, keyFile: ${pki.clientKey} }\n`,
+      );
+      // The AMQP 1.0 source declares nothing; the 0-9-1 one finds its queue as it left it.
+      await declarePool(parseConfig(testConfigYaml(POOL), 'test').amqp, async () => {});
+      const d = await startTestDaemon(yaml);
+      try {
+        const user = randomBytes(16).toString('hex');
+        await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
+        const reader = connect({ ca: pki.ca, cert: pki.clientCert, key: pki.clientKey });
+        const key = `kci:v1:user:${user}`;
+        await waitFor('the marker over TLS', async () => (await reader.gets([key])).get(key) ?? undefined);
+        const logs = d.logLines.join('\n');
+        expect(logs).toContain(`"component":"${component}"`);
+        expect(logs).toContain(`"broker":"amqps://127.0.0.1:${proxy.port}/%2F"`);
+      } finally {
+        await d.stop();
+      }
+    },
+  );
 });

@@ -32,6 +32,19 @@ export function loadFixtures(): Fixture[] {
     }));
 }
 
+/**
+ * What RabbitMQ 3.10's AMQP 1.0 plugin handed a receiver for a notification published over 0-9-1
+ * (`amqp10-view--*.json`): the body bytes of its data section.
+ */
+export function loadAmqp10Views(): Array<{ readonly name: string; readonly body: Buffer }> {
+  return readdirSync(FIXTURES_DIR)
+    .filter((name) => name.startsWith('amqp10-view--'))
+    .map((name) => {
+      const data = JSON.parse(readFileSync(join(FIXTURES_DIR, name), 'utf8'));
+      return { name, body: Buffer.from(data.body.__bytes_base64__, 'base64') };
+    });
+}
+
 export function fixture(name: string): Fixture {
   const found = loadFixtures().find((f) => f.name === name);
   if (!found) throw new Error(`no fixture ${name}`);

@@ -37,7 +37,8 @@ export async function startPrivateBroker(): Promise<PrivateBroker> {
   const [port, distPort] = [await freePort(), await freePort()];
   const node = `${NODE_PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 8)}@localhost`;
   writeFileSync(join(dir, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${port}\n`, { mode: 0o644 });
-  writeFileSync(join(dir, 'enabled_plugins'), '[].\n', { mode: 0o644 });
+  // AMQP 1.0 too, as scripts/local-services.sh enables it on the shared broker.
+  writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_amqp1_0].\n', { mode: 0o644 });
   const env = {
     ...process.env,
     RABBITMQ_NODENAME: node,

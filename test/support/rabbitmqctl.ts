@@ -42,3 +42,14 @@ export async function listNames(what: 'queues' | 'exchanges'): Promise<string[]>
   );
   return (JSON.parse(stdout) as Array<{ name: string }>).map((row) => row.name);
 }
+
+/** Deliveries of `queue` (vhost `/`) that a consumer holds and has not settled. */
+export async function unacknowledged(queue: string): Promise<number> {
+  const { stdout } = await run(
+    RABBITMQCTL,
+    ['list_queues', 'name', 'messages_unacknowledged', '-p', '/', '-q', '--formatter', 'json'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  const rows = JSON.parse(stdout) as Array<{ name: string; messages_unacknowledged: number }>;
+  return rows.find((row) => row.name === queue)?.messages_unacknowledged ?? 0;
+}

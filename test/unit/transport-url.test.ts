@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { describeBroker, InvalidTransportUrl, parseTransportUrl } from '../../src/config/transport-url.ts';
+import {
+  amqpProtocol,
+  describeBroker,
+  InvalidTransportUrl,
+  parseTransportUrl,
+} from '../../src/config/transport-url.ts';
 
 describe('oslo transport_url', () => {
   it('reads one host with credentials and the default vhost', () => {
     expect(parseTransportUrl('rabbit://nova:s3cret@10.0.0.5:5672/')).toEqual({
+      scheme: 'rabbit',
       hosts: [{ hostname: '10.0.0.5', port: 5672, username: 'nova', password: 's3cret' }],
       vhost: '/',
       tls: false,
@@ -94,5 +100,19 @@ describe('oslo transport_url', () => {
     const text = describeBroker(t.hosts[0] as never, t.vhost, t.tls);
     expect(text).toBe('amqps://[fd00::1]:5672/open%2Fstack');
     expect(text).not.toContain('s3cret');
+  });
+
+  it.each([
+    ['rabbit://h/', '0-9-1'],
+    ['rabbit://h/?ssl=1', '0-9-1'],
+    ['amqp://h/', '1.0'],
+    ['amqps://h/', '1.0'],
+  ] as const)("%s speaks AMQP %s, as oslo's drivers do", (url, protocol) => {
+    expect(amqpProtocol(parseTransportUrl(url), 'auto')).toBe(protocol);
+  });
+
+  it('an explicit protocol wins over the scheme (RabbitMQ 4 read over AMQP 1.0 from a rabbit:// URL)', () => {
+    expect(amqpProtocol(parseTransportUrl('rabbit://h/'), '1.0')).toBe('1.0');
+    expect(amqpProtocol(parseTransportUrl('amqp://h/'), '0-9-1')).toBe('0-9-1');
   });
 });

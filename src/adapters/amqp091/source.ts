@@ -1,30 +1,31 @@
-import net from 'node:net';
 import type tls from 'node:tls';
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Config } from '../../config/load.ts';
-import { readTlsFiles } from '../../config/tls-files.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { EnvelopeLimits } from '../../core/envelope.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GapHandler, ItemHandler, Settlement, Source } from '../../ports/source.ts';
-import { backoffDelay, sleep } from '../../util/backoff.ts';
 import { errorMessage } from '../../util/errors.ts';
+import { BrokerLoop } from '../broker-loop.ts';
+import { brokerTls } from '../broker-tls.ts';
 import { notificationItem } from '../notification-item.ts';
 import { droppedFrom } from './dead-letters.ts';
 import { BrokerSession } from './session.ts';
-import { brokerHint, declareTopology, queueExists, type TopologyOptions } from './topology.ts';
+import {
+  brokerHint,
+  declareTopology,
+  queueExists,
+  type TopologyOptions,
+  topologyOptions,
+} from './topology.ts';
 
 /** Queue arguments under which the broker may drop messages. */
 const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', 'x-delivery-limit']);
 
-type State = 'idle' | 'connecting' | 'consuming' | 'stopping' | 'stopped';
-
 /**
- * Consumes the pool queue over AMQP 0-9-1 (amqplib). One loop owns the life cycle: connect to the next
- * host of the transport URL, declare the topology, consume; when the session ends for any reason
- * (connection lost, heartbeat missed, channel closed by an error, consumer cancelled by the server because
- * the queue was deleted or failed over) the same loop starts over after a capped, jittered backoff.
- * Each delivery is decoded by the pure core into an item; the handler's settlement becomes an ack
+ * Consumes the pool queue over AMQP 0-9-1 (amqplib), its life cycle run by the BrokerLoop: connect to
+ * the next host of the transport URL, declare the topology, consume, and start over when the session
+ * ends. Each delivery is decoded by the pure core into an item; the handler's settlement becomes an ack
  * (applied), a reject without requeue (parked) or a reject with requeue (retry).
  */
 export class Amqp091Source implements Source {
@@ -34,23 +35,16 @@ export class Amqp091Source implements Source {
   readonly #limits: EnvelopeLimits;
   readonly #topology: TopologyOptions;
   readonly #log: Logger;
-  readonly #tls: tls.ConnectionOptions;
+  readonly #tls: ((host: BrokerHost) => tls.ConnectionOptions) | null;
   readonly #connectionName: string;
-  readonly #stopping = new AbortController();
-  #state: State = 'idle';
-  #session: BrokerSession | null = null;
-  #hostIndex: number;
-  #loop: Promise<void> = Promise.resolve();
+  #loop: BrokerLoop<BrokerSession> | null = null;
 
   constructor(config: Config['amqp'], region: string, limits: EnvelopeLimits, log: Logger) {
     this.#config = config;
     this.#limits = limits;
     this.#log = log;
-    // The files are only read when the URL asks for TLS: an unused caFile must not stop the daemon.
-    this.#tls = config.transport.tls ? readTlsFiles(config.tls) : {};
+    this.#tls = brokerTls(config);
     this.#connectionName = `keystone-cache-invalidator:${region}:${process.pid}`;
-    // Like oslo, start on a random host so replicas spread over a cluster.
-    this.#hostIndex = Math.floor(Math.random() * config.transport.hosts.length);
     const limited = Object.keys(config.queueArguments).filter((k) => LIMITS.has(k));
     if (limited.length > 0 && config.deadLetterExchange === undefined) {
       log.warn(
@@ -58,94 +52,38 @@ export class Amqp091Source implements Source {
         'the pool queue may drop messages but has no amqp.deadLetterExchange: drops would go unnoticed',
       );
     }
-    this.#topology = {
-      exchange: config.exchange,
-      topics: config.topics,
-      pool: config.pool,
-      durable: config.durable,
-      passive: config.passive,
-      queueArguments: config.queueArguments,
-      deadLetterExchange: config.deadLetterExchange,
-      parkingQueue: config.parkingQueue ?? `${config.pool}.parked`,
-      dropsQueue: `${config.pool}.dropped`,
-      prefetch: config.prefetch,
-    };
+    this.#topology = topologyOptions(config);
   }
 
   start(handler: ItemHandler, onGap: GapHandler): void {
-    if (this.#state !== 'idle') throw new Error('the source was already started');
-    this.#loop = this.#run(handler, onGap);
+    const { transport } = this.#config;
+    this.#loop = new BrokerLoop<BrokerSession>({
+      hosts: transport.hosts,
+      reconnect: this.#config.reconnect,
+      log: this.#log,
+      describe: (host) => describeBroker(host, transport.vhost, transport.tls),
+      open: (host, log, adopt, stopping) => this.#open(host, handler, onGap, log, adopt, stopping),
+      consumingFields: { pool: this.#topology.pool, exchange: this.#topology.exchange },
+      hint: brokerHint,
+    });
+    this.#loop.start();
   }
 
   isTaking(): boolean {
-    return this.#state === 'consuming';
+    return this.#loop?.isTaking() ?? false;
   }
 
   /** Cancel the consumers: no new deliveries, but the channel stays open to ack what is in flight. */
   async stopTaking(deadline: number): Promise<void> {
-    if (this.#state === 'stopped' || this.#state === 'stopping') return;
-    this.#state = 'stopping';
-    this.#stopping.abort();
-    await this.#session?.cancel(Math.max(0, deadline - Date.now()));
+    await this.#loop?.stopTaking(deadline);
   }
 
   async drain(deadline: number): Promise<number> {
-    // Only the live session's deliveries can still be acknowledged; a dead session's are redelivered.
-    const inFlight = this.#session?.inFlight ?? new Set();
-    const grace = new AbortController();
-    await Promise.race([Promise.allSettled([...inFlight]), sleep(deadline - Date.now(), grace.signal)]);
-    grace.abort();
-    if (inFlight.size > 0) {
-      this.#log.warn(
-        { unsettled: inFlight.size },
-        'grace period over; unsettled messages will be redelivered',
-      );
-    }
-    return inFlight.size;
+    return (await this.#loop?.drain(deadline)) ?? 0;
   }
 
   async close(): Promise<void> {
-    if (this.#state === 'stopped') return;
-    this.#stopping.abort();
-    await this.#session?.finish('stopping');
-    await this.#loop;
-    this.#state = 'stopped';
-  }
-
-  async #run(handler: ItemHandler, onGap: GapHandler): Promise<void> {
-    for (let attempt = 0; !this.#stopping.signal.aborted; ) {
-      const host = this.#nextHost();
-      const broker = describeBroker(host, this.#config.transport.vhost, this.#config.transport.tls);
-      const log = this.#log.child({ broker });
-      this.#state = 'connecting';
-      try {
-        const session = await this.#open(host, handler, onGap, log);
-        // A stop that arrived during set-up could not cancel this session: end it here.
-        if (this.#stopping.signal.aborted) {
-          await session.finish('stopping');
-          break;
-        }
-        this.#state = 'consuming';
-        attempt = 0;
-        log.info({ pool: this.#topology.pool, exchange: this.#topology.exchange }, 'consuming');
-        const why = await session.ended;
-        this.#session = null;
-        if (this.#stopping.signal.aborted) break;
-        log.warn({ why }, 'broker session ended; reconnecting');
-      } catch (error) {
-        if (this.#stopping.signal.aborted) break;
-        const message = errorMessage(error);
-        log.error({ error: message, hint: brokerHint(message) }, 'cannot consume from the broker');
-      }
-      this.#state = 'connecting';
-      await sleep(backoffDelay(attempt++, this.#config.reconnect), this.#stopping.signal);
-    }
-  }
-
-  #nextHost(): BrokerHost {
-    const hosts = this.#config.transport.hosts;
-    this.#hostIndex = (this.#hostIndex + 1) % hosts.length;
-    return hosts[this.#hostIndex] as BrokerHost;
+    await this.#loop?.close();
   }
 
   async #open(
@@ -153,6 +91,8 @@ export class Amqp091Source implements Source {
     handler: ItemHandler,
     onGap: GapHandler,
     log: Logger,
+    adopt: (session: BrokerSession) => void,
+    stopping: AbortSignal,
   ): Promise<BrokerSession> {
     const { transport } = this.#config;
     const connecting = amqp.connect(
@@ -166,7 +106,7 @@ export class Amqp091Source implements Source {
         heartbeat: this.#config.heartbeatSeconds,
       },
       {
-        ...(transport.tls ? this.#tlsFor(host) : {}),
+        ...this.#tls?.(host),
         timeout: this.#config.connectTimeoutMs,
         keepAlive: true,
         // amqplib leaves Nagle on unless asked: an ack, a heartbeat or a cancel then waits for the
@@ -178,7 +118,7 @@ export class Amqp091Source implements Source {
     );
     const connection = await within(connecting, this.#config.connectTimeoutMs);
     const session = new BrokerSession(connection, log);
-    this.#session = session;
+    adopt(session);
     try {
       const existed = this.#topology.passive || (await queueExists(connection, this.#topology.pool));
       if (!existed) {
@@ -191,18 +131,14 @@ export class Amqp091Source implements Source {
           { pool: this.#topology.pool },
           'the pool queue has to be created: notifications may have been missed',
         );
-        await onGap(
-          { reason: 'queue-created', detail: 'the pool queue did not exist' },
-          this.#stopping.signal,
-        );
+        await onGap({ reason: 'queue-created', detail: 'the pool queue did not exist' }, stopping);
       }
       await declareTopology(await session.openChannel(), this.#topology);
       // With a backlog the broker delivers right after consume-ok: dispatch is ready before consuming.
       await session.consume(this.#topology.pool, (message) => this.#dispatch(session, message, handler));
-      if (this.#watchesDrops()) {
-        await session.consume(this.#topology.dropsQueue, (message) =>
-          this.#dispatchDrop(session, message, onGap),
-        );
+      const drops = this.#topology.dropsQueue;
+      if (drops !== null && this.#watchesDrops()) {
+        await session.consume(drops, (message) => this.#dispatchDrop(session, message, onGap, stopping));
       }
       return session;
     } catch (error) {
@@ -233,7 +169,12 @@ export class Amqp091Source implements Source {
    * limit) is a notification we never applied, and which others it stands for is unknown: a gap. Our
    * own parked messages come here too (the exchange is a fanout) and need nothing.
    */
-  #dispatchDrop(session: BrokerSession, message: ConsumeMessage, onGap: GapHandler): void {
+  #dispatchDrop(
+    session: BrokerSession,
+    message: ConsumeMessage,
+    onGap: GapHandler,
+    stopping: AbortSignal,
+  ): void {
     const dropped = droppedFrom(this.#topology.pool, message.properties.headers ?? {});
     const ack = () => session.ack(message);
     if (dropped === null) {
@@ -246,14 +187,9 @@ export class Amqp091Source implements Source {
     );
     // Acked only once the gap is filled; a stop first leaves it to be redelivered.
     const gap = { reason: 'messages-dropped', detail: dropped } as const;
-    const work = onGap(gap, this.#stopping.signal).then(ack, () => {});
+    const work = onGap(gap, stopping).then(ack, () => {});
     session.inFlight.add(work);
     void work.finally(() => session.inFlight.delete(work));
-  }
-
-  #tlsFor(host: BrokerHost): tls.ConnectionOptions {
-    const servername = this.#tls.servername ?? (net.isIP(host.hostname) === 0 ? host.hostname : undefined);
-    return { ...this.#tls, ...(servername === undefined ? {} : { servername }) };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Channel, ChannelModel } from 'amqplib';
+import type { Config } from '../../config/load.ts';
 
 export interface TopologyOptions {
   readonly exchange: string;
@@ -9,9 +10,28 @@ export interface TopologyOptions {
   readonly queueArguments: Readonly<Record<string, string | number | boolean>>;
   readonly deadLetterExchange: string | undefined;
   readonly parkingQueue: string;
-  /** Bound to the dead-letter exchange too: where the daemon sees what the broker dropped. */
-  readonly dropsQueue: string;
+  /**
+   * Bound to the dead-letter exchange too: where the daemon sees what the broker dropped. Null over
+   * AMQP 1.0, where nothing would read it (RabbitMQ 3 hands no dead-letter headers to AMQP 1.0).
+   */
+  readonly dropsQueue: string | null;
   readonly prefetch: number;
+}
+
+/** The topology the configuration asks for (the `declare` command declares the same). */
+export function topologyOptions(config: Config['amqp']): TopologyOptions {
+  return {
+    exchange: config.exchange,
+    topics: config.topics,
+    pool: config.pool,
+    durable: config.durable,
+    passive: config.passive,
+    queueArguments: config.queueArguments,
+    deadLetterExchange: config.deadLetterExchange,
+    parkingQueue: config.parkingQueue ?? `${config.pool}.parked`,
+    dropsQueue: config.protocol === '0-9-1' ? `${config.pool}.dropped` : null,
+    prefetch: config.prefetch,
+  };
 }
 
 /**
@@ -30,8 +50,10 @@ export async function declareTopology(ch: Channel, t: TopologyOptions): Promise<
       await ch.assertExchange(t.deadLetterExchange, 'fanout', { durable: true, autoDelete: false });
       await ch.assertQueue(t.parkingQueue, { durable: true, autoDelete: false });
       await ch.bindQueue(t.parkingQueue, t.deadLetterExchange, '');
-      await ch.assertQueue(t.dropsQueue, { durable: true, autoDelete: false });
-      await ch.bindQueue(t.dropsQueue, t.deadLetterExchange, '');
+      if (t.dropsQueue !== null) {
+        await ch.assertQueue(t.dropsQueue, { durable: true, autoDelete: false });
+        await ch.bindQueue(t.dropsQueue, t.deadLetterExchange, '');
+      }
     }
     await ch.assertQueue(t.pool, {
       durable: t.durable,
