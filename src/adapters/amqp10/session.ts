@@ -136,7 +136,13 @@ export class Amqp10Session implements BrokerSessionHandle {
     else setImmediate(() => this.#settled(() => delivery.release()));
   }
 
-  async cancel(): Promise<void> {
+  /**
+   * No new deliveries: no credit is given back from now on, and what the broker still sends on the
+   * credit it holds (at most the prefetch) is released. The link stays attached, so what is in flight
+   * can still be accepted. Not a drain: RabbitMQ 3.10 closes the whole connection when a receiver on a
+   * classic queue asks for one (function_clause in rabbit_classic_queue's send_drained).
+   */
+  async cancel(_timeoutMs: number): Promise<void> {
     this.#taking = false;
   }
 
