@@ -11,7 +11,14 @@ import { SERVERS, stats } from '../test/support/memcached-probe.ts';
 import { DaemonProcess } from './bench/daemon-process.ts';
 import { indexPurge } from './bench/index-purge.ts';
 import { memoryCgroup } from './bench/memory-cgroup.ts';
-import { type BenchContext, backlogDrain, brokerFloor, latencyRun, readBack } from './bench/phases.ts';
+import {
+  type BenchContext,
+  backlogDrain,
+  brokerFloor,
+  latencyRun,
+  type Protocol,
+  readBack,
+} from './bench/phases.ts';
 import { productionNodeFlags } from './bench/production-flags.ts';
 import { BENCH_QUEUE_ARGUMENTS, Publisher } from './bench/publisher.ts';
 import { measurePurge } from './bench/purge-scan.ts';
@@ -30,7 +37,8 @@ as its own process run as the container image runs it (its node flags, read from
   floor      the broker alone at the same rate: what no daemon can beat on this machine right now
   latency    --runs runs of --count events at --rate/s, each for a new user: publish → marker visible
              on every server (p50 … max), throughput, coalescing, the daemon's CPU and peak RSS
-  backlog    --backlog events wait on the queue, then a daemon starts and drains them
+  backlog    --backlog events wait on the queue, then a daemon starts and drains them: over AMQP
+             0-9-1, then over AMQP 1.0 (RabbitMQ's plugin)
   read-back  a daemon restarted while the servers hold the backlog's markers reads and re-asserts them
   burst      --burst events for --burst-subjects users (cycled) wait, then drain: the coalescing ratio
   purge      a middlewarePurge scan for each --purge size of cached tokens per server
@@ -128,9 +136,13 @@ const log = (line: string) => {
 
 // Production defaults but for a faster probe (the read-back's re-assertion starts at the first probe)
 // and no periodic re-assertion (it would land inside a latency run at random).
-const benchConfig = (extra = '', servers: readonly string[] = SERVERS) => `region: bench
+const benchConfig = (
+  extra = '',
+  servers: readonly string[] = SERVERS,
+  protocol: Protocol = '0-9-1',
+) => `region: bench
 amqp:
-  url: rabbit://guest:guest@127.0.0.1:5672/
+  url: ${protocol === '1.0' ? 'amqp' : 'rabbit'}://guest:guest@127.0.0.1:5672/
   pool: ${POOL}
   exchange: ${EXCHANGE}
   queueArguments: ${JSON.stringify(BENCH_QUEUE_ARGUMENTS)}
@@ -170,8 +182,9 @@ async function main(): Promise<void> {
     rate,
     count,
     runId: () => randomBytes(4).toString('hex'),
-    async startDaemon(extraYaml?: string, servers?: readonly string[]) {
-      const file = extraYaml === undefined ? config : writeConfig(benchConfig(extraYaml, servers));
+    async startDaemon(extraYaml?: string, servers?: readonly string[], protocol?: Protocol) {
+      const custom = extraYaml !== undefined || protocol !== undefined;
+      const file = custom ? writeConfig(benchConfig(extraYaml, servers, protocol)) : config;
       const daemon = new DaemonProcess({ config: file, httpPort: HTTP_PORT, nodeFlags, profileDir, cgroup });
       await daemon.ready();
       daemon.mark();
@@ -192,6 +205,8 @@ async function main(): Promise<void> {
     }
     log(`backlog: ${backlog} events`);
     const drained = backlog > 0 ? await backlogDrain(ctx, backlog) : null;
+    log(`backlog over AMQP 1.0: ${backlog} events`);
+    const drainedAmqp10 = backlog > 0 ? await backlogDrain(ctx, backlog, backlog, '1.0') : null;
     log('restart with the backlog’s markers on the servers');
     const restarted = backlog > 0 ? await readBack(ctx, backlog) : null;
     log(`burst: ${burst} events for ${burstSubjects} users`);
@@ -230,6 +245,7 @@ async function main(): Promise<void> {
       floor,
       latency: runs.length > 0 ? { runs, median: medianBy(runs, (r) => r.p99Ms) } : null,
       backlog: drained,
+      backlogAmqp10: drainedAmqp10,
       readBack: restarted,
       burst: coalesced,
       purge,

@@ -92,6 +92,7 @@ export function valuesSchema(): Json {
         ),
         imagePullSecrets: { type: 'array', items: obj({ name: str({ minLength: 1 }) }, ['name']) },
         replicaCount: int(1),
+        declare: obj({ enabled: bool }),
         nameOverride: str(),
         fullnameOverride: str(),
         transportUrl: obj(

@@ -17,7 +17,7 @@ export interface BenchContext {
   readonly rate: number;
   readonly count: number;
   /** A daemon on the bench config (plus `extraYaml`), ready, and marked (its usage counts from now). */
-  startDaemon(extraYaml?: string, servers?: readonly string[]): Promise<DaemonProcess>;
+  startDaemon(extraYaml?: string, servers?: readonly string[], protocol?: Protocol): Promise<DaemonProcess>;
   /** Ends a daemon (after a heap snapshot when profiling). */
   endDaemon(daemon: DaemonProcess): Promise<void>;
   readonly runId: () => string;
@@ -146,17 +146,23 @@ export interface BacklogFigures {
   readonly rssAfterDrainMb: number;
 }
 
-/** `events` notifications for `subjects` users wait on the queue; then a daemon starts and drains them. */
+export type Protocol = '0-9-1' | '1.0';
+
+/**
+ * `events` notifications for `subjects` users wait on the queue; then a daemon starts and drains them,
+ * over AMQP 0-9-1 or (RabbitMQ's plugin) 1.0.
+ */
 export async function backlogDrain(
   ctx: BenchContext,
   events: number,
   subjects = events,
+  protocol?: Protocol,
 ): Promise<BacklogFigures> {
   await ctx.publisher.freshQueue(ctx.pool);
   const run = ctx.runId();
   await ctx.publisher.all(events, (seq) => `${run}-${seq % subjects}`);
   await flushAll();
-  const daemon = await ctx.startDaemon();
+  const daemon = await ctx.startDaemon(undefined, undefined, protocol);
   const started = performance.now();
   while ((await ctx.publisher.depth(ctx.pool)) > 0) await sleep(20);
   // Depth 0 means delivered; wait for the last acknowledgements too.

@@ -31,6 +31,8 @@ describe('npm run bench -- --json', () => {
     expect(run.daemon.peakRssMb).toBeGreaterThan(0);
     expect(r.backlog.events).toBe(500);
     expect(r.backlog.eventsPerSecond).toBeGreaterThan(0);
+    expect(r.backlogAmqp10).toMatchObject({ events: 500, subjects: 500 });
+    expect(r.backlogAmqp10.eventsPerSecond).toBeGreaterThan(0);
     expect(r.readBack.markersOnServers).toBe(500);
     expect(r.readBack.reassertedSeconds).toBeGreaterThanOrEqual(r.readBack.readBackSeconds);
     expect(r.burst).toMatchObject({ events: 300, subjects: 10 });

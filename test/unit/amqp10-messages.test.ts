@@ -81,6 +81,7 @@ describe('hints for AMQP 1.0 errors', () => {
       'declare --config',
     ],
     ['connection closed by the broker: amqp:unauthorized-access: Failed to authenticate: 1', 'SASL login'],
+    ['protocol error: Unsupported AMQP version: 0-9-1', 'rabbitmq_amqp1_0 plugin'],
   ])('%s', (message, hint) => {
     expect(amqp10Hint(message, 'p')).toContain(hint);
   });

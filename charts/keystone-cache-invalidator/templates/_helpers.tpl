@@ -126,3 +126,35 @@ TLS file paths, the HTTP listener). Refuses to render without the site-specific 
   path: key.pem
 {{- end }}
 {{- end -}}
+
+{{/* The daemon's mounts: its configuration and the Secrets it reads (the declare init container's too). */}}
+{{- define "kci.volumeMounts" -}}
+{{- $paths := include "kci.paths" . | fromYaml -}}
+- name: config
+  mountPath: {{ $paths.config }}/config.yaml
+  subPath: config.yaml
+  readOnly: true
+- name: transport-url
+  mountPath: {{ $paths.transportUrl }}
+  readOnly: true
+{{- if .Values.tls.amqp.existingSecret }}
+- name: amqp-tls
+  mountPath: {{ $paths.amqpTls }}
+  readOnly: true
+{{- end }}
+{{- if .Values.tls.memcached.existingSecret }}
+- name: memcached-tls
+  mountPath: {{ $paths.memcachedTls }}
+  readOnly: true
+{{- end }}
+{{- if .Values.revocations.existingSecret }}
+- name: revocations
+  mountPath: {{ $paths.revocations }}
+  readOnly: true
+{{- end }}
+{{- if .Values.tls.keystone.existingSecret }}
+- name: keystone-tls
+  mountPath: {{ $paths.keystoneTls }}
+  readOnly: true
+{{- end }}
+{{- end }}

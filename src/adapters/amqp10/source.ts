@@ -144,6 +144,9 @@ export function amqp10Hint(message: string, pool: string): string | undefined {
   if (/not-found|NOT_FOUND/i.test(message)) {
     return `the source address does not exist: create the pool queue "${pool}" with "keystone-cache-invalidator declare --config <file>" (it declares it as oslo's listener would, with its bindings), or set amqp.sourceAddress`;
   }
+  if (/Unsupported AMQP version: 0-9-1/.test(message)) {
+    return "the broker speaks only AMQP 0-9-1 there: enable RabbitMQ 3's rabbitmq_amqp1_0 plugin, or use rabbit:// (or amqp.protocol: 0-9-1)";
+  }
   if (/unauthorized|sasl|authentication/i.test(message)) {
     return 'the broker refused the SASL login: check the user and password in amqp.url / amqp.urlFile, or amqp.saslMechanism';
   }
