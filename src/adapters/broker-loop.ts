@@ -1,5 +1,6 @@
 import type { BrokerHost } from '../config/transport-url.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { GapHandler, ItemHandler, Source } from '../ports/source.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from '../util/backoff.ts';
 import { errorMessage } from '../util/errors.ts';
 
@@ -133,5 +134,38 @@ export class BrokerLoop<S extends BrokerSessionHandle> {
     const hosts = this.#o.hosts;
     this.#hostIndex = (this.#hostIndex + 1) % hosts.length;
     return hosts[this.#hostIndex] as BrokerHost;
+  }
+}
+
+/**
+ * A source whose life cycle is a BrokerLoop: the subclass says how to open a session (`start` calls
+ * `run` with it); taking, stopping, draining and closing are the loop's.
+ */
+export abstract class BrokerSource<S extends BrokerSessionHandle> implements Source {
+  abstract readonly name: string;
+  readonly gatesReadiness = true;
+  #loop: BrokerLoop<S> | null = null;
+
+  abstract start(handler: ItemHandler, onGap: GapHandler): void;
+
+  protected run(options: BrokerLoopOptions<S>): void {
+    this.#loop = new BrokerLoop(options);
+    this.#loop.start();
+  }
+
+  isTaking(): boolean {
+    return this.#loop?.isTaking() ?? false;
+  }
+
+  async stopTaking(deadline: number): Promise<void> {
+    await this.#loop?.stopTaking(deadline);
+  }
+
+  async drain(deadline: number): Promise<number> {
+    return (await this.#loop?.drain(deadline)) ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#loop?.close();
   }
 }

@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declarePool } from '../../src/adapters/amqp091/declare.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { sendAmqp10 } from '../support/amqp10.ts';
-import { startBlackhole } from '../support/blackhole.ts';
 import { useBroker } from '../support/broker.ts';
 import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
@@ -17,7 +16,7 @@ import { waitFor } from '../support/wait.ts';
 // The AMQP 1.0 source against the local RabbitMQ's AMQP 1.0 plugin (scripts/local-services.sh enables
 // it). The notifications of the fixtures are covered in pipeline.test.ts over both protocols; here are
 // what only AMQP 1.0 has: oslo's AMQP 1.0 message shape, a queue the daemon cannot create, and the
-// broker and process faults on a connection rhea holds. A broker stop and start: broker-restart.test.ts
+// broker faults on a connection rhea holds (a SIGKILLed daemon: crash-redelivery.test.ts). A broker stop and start: broker-restart.test.ts
 // (RabbitMQ 3 lists no AMQP 1.0 connection for rabbitmqctl close_connection to close).
 const AMQP10 = 'amqp://guest:guest@127.0.0.1:5672/';
 const hex = () => randomBytes(16).toString('hex');
@@ -178,41 +177,5 @@ describe('broker faults on an AMQP 1.0 connection', () => {
     } finally {
       await d.stop();
     }
-  });
-});
-
-describe('a daemon killed between delivery and write, over AMQP 1.0', () => {
-  const POOL = runName('kci-test-amqp10-crash');
-  const broker = useBroker(POOL);
-
-  it('loses nothing: the delivery comes back and the next daemon applies it', async () => {
-    await flushAll();
-    const holes = [await startBlackhole(), await startBlackhole()];
-    const user = hex();
-    // Two servers that never answer: the write completes nowhere, so nothing is accepted.
-    const yaml = await declared(testConfigYaml(POOL, { url: AMQP10, servers: holes.map((h) => h.address) }));
-    const first = runCli(['run', '--config', writeConfig(yaml)]);
-    try {
-      await first.waitForLog(/"msg":"consuming"/);
-      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
-      await first.waitForLog(/invalidation not written everywhere; retrying/);
-    } finally {
-      first.child.kill('SIGKILL');
-    }
-    expect(await first.exited).toBeNull();
-    for (const hole of holes) await hole.close();
-    await waitFor('the unsettled delivery back on the queue', async () =>
-      (await broker().depth(POOL)) === 1 ? true : undefined,
-    );
-
-    const second = runCli(['run', '--config', writeConfig(testConfigYaml(POOL, { url: AMQP10 }))]);
-    try {
-      await markerOnEveryServer(userKey(user));
-      expect(await broker().depth(POOL)).toBe(0);
-    } finally {
-      second.child.kill('SIGTERM');
-    }
-    expect(await second.exited).toBe(0);
-    expect(second.output()).toContain('"redelivered":true');
   });
 });

@@ -9,9 +9,11 @@ import { osloV2Body } from '../support/oslo-wire.ts';
 import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
-const POOL = runName('kci-test-crash');
-
-describe('a daemon killed between delivery and write', () => {
+describe.each([
+  { protocol: '0-9-1', url: 'rabbit://guest:guest@127.0.0.1:5672/' },
+  { protocol: '1.0', url: 'amqp://guest:guest@127.0.0.1:5672/' },
+])('a daemon killed between delivery and write, over AMQP $protocol', ({ protocol, url }) => {
+  const POOL = runName(`kci-test-crash-${protocol}`);
   const broker = useBroker(POOL);
 
   it('loses nothing: the redelivered message is applied by the next daemon', async () => {
@@ -27,7 +29,7 @@ describe('a daemon killed between delivery and write', () => {
     const first = runCli([
       'run',
       '--config',
-      writeConfig(testConfigYaml(POOL, { servers: holes.map((h) => h.address) })),
+      writeConfig(testConfigYaml(POOL, { url, servers: holes.map((h) => h.address) })),
     ]);
     try {
       await first.waitForLog(/"msg":"consuming"/);
@@ -44,7 +46,7 @@ describe('a daemon killed between delivery and write', () => {
       (await broker().depth(POOL)) === 1 ? true : undefined,
     );
 
-    const second = runCli(['run', '--config', writeConfig(testConfigYaml(POOL))]);
+    const second = runCli(['run', '--config', writeConfig(testConfigYaml(POOL, { url }))]);
     try {
       for (const server of SERVERS) {
         await waitFor(`${key} on ${server}`, async () => (await get(server, key)) ?? undefined);

@@ -3,7 +3,7 @@ import type { Config } from '../../config/load.ts';
 import { describeBroker } from '../../config/transport-url.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { brokerTls } from '../broker-tls.ts';
-import { declareTopology, queueExists, topologyOptions } from './topology.ts';
+import { connectionAddress, declareTopology, queueExists, topologyOptions } from './topology.ts';
 
 export interface Declared {
   /** The broker host that took it, as logged (no credentials). */
@@ -30,17 +30,10 @@ export async function declarePool(config: Config['amqp'], fillGap: () => Promise
     const broker = describeBroker(host, transport.vhost, transport.tls);
     let connection: amqp.ChannelModel;
     try {
-      connection = await amqp.connect(
-        {
-          protocol: transport.tls ? 'amqps' : 'amqp',
-          hostname: host.hostname,
-          port: host.port,
-          username: host.username,
-          password: host.password,
-          vhost: transport.vhost,
-        },
-        { ...tls?.(host), timeout: config.connectTimeoutMs },
-      );
+      connection = await amqp.connect(connectionAddress(transport, host), {
+        ...tls?.(host),
+        timeout: config.connectTimeoutMs,
+      });
     } catch (error) {
       problems.push(`${broker}: ${errorMessage(error)}`);
       continue;

@@ -4,15 +4,16 @@ import type { Config } from '../../config/load.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { EnvelopeLimits } from '../../core/envelope.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { GapHandler, ItemHandler, Settlement, Source } from '../../ports/source.ts';
+import type { GapHandler, ItemHandler, Settlement } from '../../ports/source.ts';
 import { errorMessage } from '../../util/errors.ts';
-import { BrokerLoop } from '../broker-loop.ts';
+import { BrokerSource } from '../broker-loop.ts';
 import { brokerTls } from '../broker-tls.ts';
 import { notificationItem } from '../notification-item.ts';
 import { droppedFrom } from './dead-letters.ts';
 import { BrokerSession } from './session.ts';
 import {
   brokerHint,
+  connectionAddress,
   declareTopology,
   queueExists,
   type TopologyOptions,
@@ -26,20 +27,20 @@ const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', '
  * Consumes the pool queue over AMQP 0-9-1 (amqplib), its life cycle run by the BrokerLoop: connect to
  * the next host of the transport URL, declare the topology, consume, and start over when the session
  * ends. Each delivery is decoded by the pure core into an item; the handler's settlement becomes an ack
- * (applied), a reject without requeue (parked) or a reject with requeue (retry).
+ * (applied), a reject without requeue (parked) or a reject with requeue (retry). Stopping cancels the
+ * consumers: no new deliveries, but the channel stays open to ack what is in flight.
  */
-export class Amqp091Source implements Source {
+export class Amqp091Source extends BrokerSource<BrokerSession> {
   readonly name = 'amqp091';
-  readonly gatesReadiness = true;
   readonly #config: Config['amqp'];
   readonly #limits: EnvelopeLimits;
   readonly #topology: TopologyOptions;
   readonly #log: Logger;
   readonly #tls: ((host: BrokerHost) => tls.ConnectionOptions) | null;
   readonly #connectionName: string;
-  #loop: BrokerLoop<BrokerSession> | null = null;
 
   constructor(config: Config['amqp'], region: string, limits: EnvelopeLimits, log: Logger) {
+    super();
     this.#config = config;
     this.#limits = limits;
     this.#log = log;
@@ -57,7 +58,7 @@ export class Amqp091Source implements Source {
 
   start(handler: ItemHandler, onGap: GapHandler): void {
     const { transport } = this.#config;
-    this.#loop = new BrokerLoop<BrokerSession>({
+    this.run({
       hosts: transport.hosts,
       reconnect: this.#config.reconnect,
       log: this.#log,
@@ -66,24 +67,6 @@ export class Amqp091Source implements Source {
       consumingFields: { pool: this.#topology.pool, exchange: this.#topology.exchange },
       hint: brokerHint,
     });
-    this.#loop.start();
-  }
-
-  isTaking(): boolean {
-    return this.#loop?.isTaking() ?? false;
-  }
-
-  /** Cancel the consumers: no new deliveries, but the channel stays open to ack what is in flight. */
-  async stopTaking(deadline: number): Promise<void> {
-    await this.#loop?.stopTaking(deadline);
-  }
-
-  async drain(deadline: number): Promise<number> {
-    return (await this.#loop?.drain(deadline)) ?? 0;
-  }
-
-  async close(): Promise<void> {
-    await this.#loop?.close();
   }
 
   async #open(
@@ -96,15 +79,7 @@ export class Amqp091Source implements Source {
   ): Promise<BrokerSession> {
     const { transport } = this.#config;
     const connecting = amqp.connect(
-      {
-        protocol: transport.tls ? 'amqps' : 'amqp',
-        hostname: host.hostname,
-        port: host.port,
-        username: host.username,
-        password: host.password,
-        vhost: transport.vhost,
-        heartbeat: this.#config.heartbeatSeconds,
-      },
+      { ...connectionAddress(transport, host), heartbeat: this.#config.heartbeatSeconds },
       {
         ...this.#tls?.(host),
         timeout: this.#config.connectTimeoutMs,

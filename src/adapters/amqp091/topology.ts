@@ -1,5 +1,6 @@
-import type { Channel, ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel, Options } from 'amqplib';
 import type { Config } from '../../config/load.ts';
+import type { BrokerHost } from '../../config/transport-url.ts';
 
 export interface TopologyOptions {
   readonly exchange: string;
@@ -16,6 +17,18 @@ export interface TopologyOptions {
    */
   readonly dropsQueue: string | null;
   readonly prefetch: number;
+}
+
+/** amqplib's address of one host of the transport URL (its socket options are the caller's). */
+export function connectionAddress(transport: Config['amqp']['transport'], host: BrokerHost): Options.Connect {
+  return {
+    protocol: transport.tls ? 'amqps' : 'amqp',
+    hostname: host.hostname,
+    port: host.port,
+    username: host.username,
+    password: host.password,
+    vhost: transport.vhost,
+  };
 }
 
 /** The topology the configuration asks for (the `declare` command declares the same). */

@@ -4,9 +4,9 @@ import type { Config } from '../../config/load.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { EnvelopeLimits } from '../../core/envelope.ts';
 import type { Logger } from '../../observability/logger.ts';
-import type { GapHandler, ItemHandler, Source, SourceItem } from '../../ports/source.ts';
+import type { GapHandler, ItemHandler, SourceItem } from '../../ports/source.ts';
 import { errorMessage } from '../../util/errors.ts';
-import { BrokerLoop } from '../broker-loop.ts';
+import { BrokerSource } from '../broker-loop.ts';
 import { brokerTls } from '../broker-tls.ts';
 import { notificationItem } from '../notification-item.ts';
 import { rawMessage } from './message-body.ts';
@@ -23,19 +23,19 @@ const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', '
  * BrokerLoop's, as for AMQP 0-9-1. The daemon declares nothing over AMQP 1.0: the queue must exist
  * (`keystone-cache-invalidator declare` makes it, and fills the gap of what it did not hold before).
  * A settlement becomes accepted (applied), rejected (parked: RabbitMQ dead-letters it to the parking
- * queue where the pool has a dead-letter exchange) or released (retry).
+ * queue where the pool has a dead-letter exchange) or released (retry). Stopping takes no new credit:
+ * nothing new arrives, and what was already on its way is released.
  */
-export class Amqp10Source implements Source {
+export class Amqp10Source extends BrokerSource<Amqp10Session> {
   readonly name = NAME;
-  readonly gatesReadiness = true;
   readonly #config: Config['amqp'];
   readonly #limits: EnvelopeLimits;
   readonly #log: Logger;
   readonly #tls: ((host: BrokerHost) => tls.ConnectionOptions) | null;
   readonly #connectionName: string;
-  #loop: BrokerLoop<Amqp10Session> | null = null;
 
   constructor(config: Config['amqp'], region: string, limits: EnvelopeLimits, log: Logger) {
+    super();
     this.#config = config;
     this.#limits = limits;
     this.#log = log;
@@ -52,7 +52,7 @@ export class Amqp10Source implements Source {
 
   start(handler: ItemHandler, _onGap: GapHandler): void {
     const { transport, pool } = this.#config;
-    this.#loop = new BrokerLoop<Amqp10Session>({
+    this.run({
       hosts: transport.hosts,
       reconnect: this.#config.reconnect,
       log: this.#log,
@@ -61,24 +61,6 @@ export class Amqp10Source implements Source {
       consumingFields: { pool, protocol: 'AMQP 1.0' },
       hint: (message) => amqp10Hint(message, pool),
     });
-    this.#loop.start();
-  }
-
-  isTaking(): boolean {
-    return this.#loop?.isTaking() ?? false;
-  }
-
-  /** No more credit: nothing new arrives, and what was already on its way is released. */
-  async stopTaking(deadline: number): Promise<void> {
-    await this.#loop?.stopTaking(deadline);
-  }
-
-  async drain(deadline: number): Promise<number> {
-    return (await this.#loop?.drain(deadline)) ?? 0;
-  }
-
-  async close(): Promise<void> {
-    await this.#loop?.close();
   }
 
   async #open(
