@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
+import { parseConfig } from '../src/config/load.ts';
 import { writeConfig } from '../test/support/child-daemon.ts';
 import { SERVERS, stats } from '../test/support/memcached-probe.ts';
 import { DaemonProcess } from './bench/daemon-process.ts';
@@ -15,6 +16,7 @@ import {
   type BenchContext,
   backlogDrain,
   brokerFloor,
+  drainFloor,
   latencyRun,
   type Protocol,
   readBack,
@@ -22,7 +24,7 @@ import {
 import { productionNodeFlags } from './bench/production-flags.ts';
 import { BENCH_QUEUE_ARGUMENTS, Publisher } from './bench/publisher.ts';
 import { measurePurge } from './bench/purge-scan.ts';
-import { type BenchResult, printReport, TARGETS } from './bench/report.ts';
+import { type BenchResult, type DrainRun, printReport, TARGETS } from './bench/report.ts';
 import { revocationPhase } from './bench/revocation-phase.ts';
 import { medianBy } from './bench/stats.ts';
 import { buildDaemon, startLocalServices } from './prepare.ts';
@@ -37,8 +39,9 @@ as its own process run as the container image runs it (its node flags, read from
   floor      the broker alone at the same rate: what no daemon can beat on this machine right now
   latency    --runs runs of --count events at --rate/s, each for a new user: publish → marker visible
              on every server (p50 … max), throughput, coalescing, the daemon's CPU and peak RSS
-  backlog    --backlog events wait on the queue, then a daemon starts and drains them: over AMQP
-             0-9-1, then over AMQP 1.0 (RabbitMQ's plugin)
+  backlog    --backlog events wait on the queue, then a process that only acknowledges drains them
+             (the broker's floor), then the daemon; --drain-runs pairs, each timed from the process's
+             start; then once over AMQP 1.0 (RabbitMQ's plugin)
   read-back  a daemon restarted while the servers hold the backlog's markers reads and re-asserts them
   burst      --burst events for --burst-subjects users (cycled) wait, then drain: the coalescing ratio
   purge      a middlewarePurge scan for each --purge size of cached tokens per server
@@ -55,6 +58,8 @@ never enforced. It FLUSHES both memcached servers: run it on test servers only.
   --count N            events per latency run (default 20000)
   --runs N             latency runs (default 3)
   --backlog N          events in the backlog phase (default 100000)
+  --drain-runs N       floor-and-daemon pairs in the backlog phase (default 3)
+  --prefetch N         amqp.prefetch of the daemons and the floors (default: the daemon's default)
   --burst N            events in the burst phase (default 10000)
   --burst-subjects N   users the burst cycles through (default 100)
   --purge N,N          cached tokens per server, one purge phase each (default 10000,100000)
@@ -78,6 +83,8 @@ const { values } = parseScriptArgs(SCRIPT, {
     count: { type: 'string', default: '20000' },
     runs: { type: 'string', default: '3' },
     backlog: { type: 'string', default: '100000' },
+    'drain-runs': { type: 'string', default: '3' },
+    prefetch: { type: 'string' },
     burst: { type: 'string', default: '10000' },
     'burst-subjects': { type: 'string', default: '100' },
     purge: { type: 'string', default: '10000,100000' },
@@ -98,12 +105,18 @@ const BROKER_URL = 'amqp://guest:guest@127.0.0.1:5672/';
 // bound to `keystone` would otherwise receive a copy of every notification published here.
 const POOL = `kci-bench-${process.pid}`;
 const EXCHANGE = POOL;
-const PREFETCH = 256;
+// The daemon's own default unless --prefetch says otherwise: the figures are those of a default install.
+const PREFETCH =
+  values.prefetch === undefined
+    ? parseConfig('region: bench\namqp: { url: "rabbit://h/" }\nmemcached: { servers: ["h:1"] }', 'defaults')
+        .amqp.prefetch
+    : wholeNumber(SCRIPT, 'prefetch', values.prefetch, 1);
 const HTTP_PORT = 19464;
 const rate = wholeNumber(SCRIPT, 'rate', values.rate, 1);
 const count = wholeNumber(SCRIPT, 'count', values.count);
 const runCount = wholeNumber(SCRIPT, 'runs', values.runs, 1);
 const backlog = wholeNumber(SCRIPT, 'backlog', values.backlog);
+const drainRuns = wholeNumber(SCRIPT, 'drain-runs', values['drain-runs'], 1);
 const burst = wholeNumber(SCRIPT, 'burst', values.burst);
 const burstSubjects = wholeNumber(SCRIPT, 'burst-subjects', values['burst-subjects'], 1);
 const purgeSizes = values.purge
@@ -203,8 +216,16 @@ async function main(): Promise<void> {
       log(`latency run ${i + 1}: ${count} events at ${ctx.rate}/s`);
       runs.push(await latencyRun(ctx));
     }
-    log(`backlog: ${backlog} events`);
-    const drained = backlog > 0 ? await backlogDrain(ctx, backlog) : null;
+    const drains: DrainRun[] = [];
+    for (let i = 0; i < (backlog > 0 ? drainRuns : 0); i++) {
+      log(`backlog run ${i + 1}: ${backlog} events, drained by the broker's floor, then by the daemon`);
+      const floorRun = values['no-floor'] ? null : await drainFloor(ctx, backlog);
+      const daemonRun = await backlogDrain(ctx, backlog);
+      const share =
+        floorRun === null ? null : Math.round((floorRun.drainSeconds / daemonRun.drainSeconds) * 100) / 100;
+      drains.push({ floor: floorRun, daemon: daemonRun, share });
+    }
+    const drained = drains.length > 0 ? medianBy(drains, (d) => d.daemon.drainSeconds).daemon : null;
     log(`backlog over AMQP 1.0: ${backlog} events`);
     const drainedAmqp10 = backlog > 0 ? await backlogDrain(ctx, backlog, backlog, '1.0') : null;
     log('restart with the backlog’s markers on the servers');
@@ -245,6 +266,7 @@ async function main(): Promise<void> {
       floor,
       latency: runs.length > 0 ? { runs, median: medianBy(runs, (r) => r.p99Ms) } : null,
       backlog: drained,
+      drains,
       backlogAmqp10: drainedAmqp10,
       readBack: restarted,
       burst: coalesced,

@@ -31,6 +31,8 @@ export interface DaemonUsage {
 /** The daemon as its own process (the built CLI, as in production); its RSS and CPU come from /proc. */
 export class DaemonProcess {
   readonly child: ChildProcess;
+  /** When the process was spawned (performance.now() of the bench). */
+  readonly spawnedAt = performance.now();
   readonly #port: number;
   #peakRssBytes = 0;
   #peakAnonBytes = 0;
@@ -71,6 +73,9 @@ export class DaemonProcess {
     this.#sampler = setInterval(() => this.#sample(), 50);
   }
 
+  /** When `ready` first saw /readyz answer 200 (performance.now() of the bench); 0 before. */
+  readyAt = 0;
+
   async ready(): Promise<void> {
     for (;;) {
       if (this.child.exitCode !== null) throw new Error(`the daemon exited with ${this.child.exitCode}`);
@@ -78,8 +83,11 @@ export class DaemonProcess {
         (r) => r.ok,
         () => false,
       );
-      if (ok) return;
-      await sleep(50);
+      if (ok) {
+        if (this.readyAt === 0) this.readyAt = performance.now();
+        return;
+      }
+      await sleep(10);
     }
   }
 

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { flushAll, SERVERS } from '../../test/support/memcached-probe.ts';
 import { sample } from '../../test/support/metrics-text.ts';
@@ -139,7 +141,10 @@ export interface BacklogFigures {
   readonly events: number;
   /** Distinct users the events are for (cycled): fewer than events gives the coalescer work. */
   readonly subjects: number;
+  /** From the process's start to the last acknowledgement. */
   readonly drainSeconds: number;
+  /** From the process's start to /readyz saying it consumes. */
+  readonly startToConsumingSeconds: number;
   readonly eventsPerSecond: number;
   readonly coalescingRatio: number;
   readonly daemon: DaemonUsage;
@@ -163,11 +168,10 @@ export async function backlogDrain(
   await ctx.publisher.all(events, (seq) => `${run}-${seq % subjects}`);
   await flushAll();
   const daemon = await ctx.startDaemon(undefined, undefined, protocol);
-  const started = performance.now();
-  while ((await ctx.publisher.depth(ctx.pool)) > 0) await sleep(20);
+  while ((await ctx.publisher.depth(ctx.pool)) > 0) await sleep(5);
   // Depth 0 means delivered; wait for the last acknowledgements too.
   await untilMetric(daemon, 'kci_notifications_total', events);
-  const drainSeconds = (performance.now() - started) / 1000;
+  const drainSeconds = (performance.now() - daemon.spawnedAt) / 1000;
   const usage = daemon.usage();
   const rssAfterDrainMb = Math.round(daemon.rssBytes() / 2 ** 20);
   const metrics = await daemon.scrape();
@@ -178,11 +182,37 @@ export async function backlogDrain(
     events,
     subjects,
     drainSeconds: round(drainSeconds),
+    startToConsumingSeconds: round((daemon.readyAt - daemon.spawnedAt) / 1000),
     eventsPerSecond: Math.round(events / drainSeconds),
     coalescingRatio: round(requested / written),
     daemon: usage,
     rssAfterDrainMb,
   };
+}
+
+export interface DrainFloorFigures {
+  readonly events: number;
+  /** From the no-op consumer's start to its last acknowledgement. */
+  readonly drainSeconds: number;
+  readonly eventsPerSecond: number;
+}
+
+/**
+ * The broker floor for a backlog: the same notifications waiting on the pool queue, drained by a
+ * process that only acknowledges (scripts/bench/drain-floor.ts) with the daemon's prefetch. Timed
+ * from its start, as the daemon's drain is.
+ */
+export async function drainFloor(ctx: BenchContext, events: number): Promise<DrainFloorFigures> {
+  await ctx.publisher.freshQueue(ctx.pool);
+  const run = ctx.runId();
+  await ctx.publisher.all(events, (seq) => `${run}-${seq}`);
+  const startedAt = performance.timeOrigin + performance.now();
+  const script = new URL('./drain-floor.ts', import.meta.url).pathname;
+  const args = [script, ctx.brokerUrl, ctx.pool, String(ctx.prefetch), String(events)];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 300_000 });
+  const { lastAckAt } = JSON.parse(stdout) as { lastAckAt: number };
+  const drainSeconds = (lastAckAt - startedAt) / 1000;
+  return { events, drainSeconds: round(drainSeconds), eventsPerSecond: Math.round(events / drainSeconds) };
 }
 
 export interface ReadBackFigures {

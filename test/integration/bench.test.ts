@@ -12,7 +12,9 @@ describe('npm run bench -- --json', () => {
       process.execPath,
       [
         resolve(REPO_ROOT, 'scripts/bench.ts'),
-        ...'--rate 500 --count 200 --runs 2 --backlog 500 --burst 300 --burst-subjects 10'.split(' '),
+        ...'--rate 500 --count 200 --runs 2 --backlog 500 --drain-runs 1 --burst 300 --burst-subjects 10'.split(
+          ' ',
+        ),
         ...'--purge 1000 --index-purge 1000 --revocations 2 --revocation-idle 3 --json'.split(' '),
       ],
       { cwd: REPO_ROOT, timeout: 150_000 },
@@ -31,6 +33,12 @@ describe('npm run bench -- --json', () => {
     expect(run.daemon.peakRssMb).toBeGreaterThan(0);
     expect(r.backlog.events).toBe(500);
     expect(r.backlog.eventsPerSecond).toBeGreaterThan(0);
+    expect(r.backlog.startToConsumingSeconds).toBeGreaterThan(0);
+    expect(r.backlog.startToConsumingSeconds).toBeLessThan(r.backlog.drainSeconds);
+    // The broker's floor drained the same backlog first; the daemon's share of it is reported.
+    expect(r.drains).toHaveLength(1);
+    expect(r.drains[0].floor).toMatchObject({ events: 500 });
+    expect(r.drains[0].share).toBeCloseTo(r.drains[0].floor.drainSeconds / r.backlog.drainSeconds, 1);
     expect(r.backlogAmqp10).toMatchObject({ events: 500, subjects: 500 });
     expect(r.backlogAmqp10.eventsPerSecond).toBeGreaterThan(0);
     expect(r.readBack.markersOnServers).toBe(500);
@@ -51,6 +59,12 @@ describe('npm run bench -- --json', () => {
     expect(r.revocation.idle.meanPollMs).toBeGreaterThan(0);
     expect(r.revocation.revocations).toBe(2);
     expect(r.revocation.revokeToMarker.maxMs).toBeGreaterThanOrEqual(r.revocation.revokeToMarker.p50Ms);
-    expect(r.targets).toEqual({ p99Ms: 10, atRate: 2000, backlogOf100000InSeconds: 10, rssMb: 100 });
+    expect(r.targets).toEqual({
+      p99Ms: 10,
+      atRate: 2000,
+      backlogOf100000InSeconds: 10,
+      rssMb: 100,
+      drainShareOfFloor: 0.5,
+    });
   }, 180_000);
 });
