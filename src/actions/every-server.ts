@@ -15,7 +15,7 @@ export type MissedHandler<Item> = (server: string, items: readonly Item[]) => vo
  * the promise rejects only when some item reached no server at all, so the coalescer retries the batch
  * (re-applying an item is harmless: every operation here is idempotent).
  */
-export async function applyOnEveryServer<Item>(
+export function applyOnEveryServer<Item>(
   servers: readonly CacheServer[],
   batch: readonly Item[],
   operation: (server: CacheServer, item: Item) => Promise<unknown>,
@@ -25,28 +25,30 @@ export async function applyOnEveryServer<Item>(
 ): Promise<void> {
   const { reachable, down } = splitByState(servers);
   for (const server of down) missed(server.name, batch);
-  const missedBy = new Map<CacheServer, Item[]>();
-  const failures = await Promise.all(
-    batch.map(async (item) => {
-      const results = await Promise.allSettled(reachable.map((server) => operation(server, item)));
-      const failed = results.flatMap((r, i) => {
-        if (r.status === 'fulfilled') return [];
-        const server = reachable[i] as CacheServer;
+  // Every operation of the batch at once, one promise each and one for the lot: this runs per event
+  // in a drain, so no promise per item around them.
+  const operations: Promise<unknown>[] = [];
+  for (const item of batch) for (const server of reachable) operations.push(operation(server, item));
+  return Promise.allSettled(operations).then((results) => {
+    const missedBy = new Map<CacheServer, Item[]>();
+    const failures: unknown[] = [];
+    batch.forEach((item, i) => {
+      const failed: unknown[] = [];
+      reachable.forEach((server, j) => {
+        const r = results[i * reachable.length + j] as PromiseSettledResult<unknown>;
+        if (r.status === 'fulfilled') return;
         observer.failed(item, server.name, r.reason);
         const missedHere = missedBy.get(server) ?? [];
         missedHere.push(item);
         missedBy.set(server, missedHere);
-        return [r.reason];
+        failed.push(r.reason);
       });
-      if (failed.length < reachable.length) {
-        observer.applied(item);
-        return [];
-      }
-      return failed;
-    }),
-  );
-  for (const [server, items] of missedBy) missed(server.name, items);
-  throwIfFailed(failures.flat(), what);
+      if (failed.length < reachable.length) observer.applied(item);
+      else failures.push(...failed);
+    });
+    for (const [server, items] of missedBy) missed(server.name, items);
+    throwIfFailed(failures, what);
+  });
 }
 
 /**

@@ -65,7 +65,7 @@ export class MarkersAction implements Action<Target>, Replayable {
     return targetName(target);
   }
 
-  async apply(batch: readonly Target[]): Promise<void> {
+  apply(batch: readonly Target[]): Promise<void> {
     // The clock is read when the write starts, so the marker is later than every event in the batch.
     const nowMs = this.#now();
     const valueMs = markerTime(nowMs, this.#settings.clockSkewMarginMs);
@@ -82,7 +82,7 @@ export class MarkersAction implements Action<Target>, Replayable {
       return writeMarker(server, key, valueMs, this.#settings.ttlSeconds, expect);
     };
     const owe = (server: string) => this.#owed.add(server);
-    await applyOnEveryServer(this.#servers, batch, write, this.#observer, owe, 'marker write');
+    return applyOnEveryServer(this.#servers, batch, write, this.#observer, owe, 'marker write');
   }
 
   /** `server` may have lost markers (it restarted, was flushed, or evicts): give it every live one. */

@@ -83,8 +83,14 @@ export class Coalescer<Item> implements InvalidationRunner {
    * Applies the action's plan for an invalidation: resolves once every item is covered, and covered once
    * more after the action's repeat delay when it has one.
    */
-  async coverInvalidation(invalidation: Invalidation): Promise<void> {
+  coverInvalidation(invalidation: Invalidation): Promise<void> {
     const items = this.action.plan(invalidation);
+    // Most invalidations are one marker and no repeat: no promise around the one that covers it.
+    if (this.action.repeatAfterMs <= 0 && items.length === 1) return this.cover(items[0] as Item);
+    return this.#coverAll(items);
+  }
+
+  async #coverAll(items: readonly Item[]): Promise<void> {
     await Promise.all(items.map((item) => this.cover(item)));
     if (this.action.repeatAfterMs <= 0 || items.length === 0) return;
     await sleep(this.action.repeatAfterMs, this.#stop.signal);
@@ -128,8 +134,18 @@ export class Coalescer<Item> implements InvalidationRunner {
     );
   }
 
-  async #applyUntilDone(items: readonly Item[]): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
+  /** The first attempt, and the retry loop only once it failed. */
+  #applyUntilDone(items: readonly Item[]): Promise<void> {
+    if (this.#stop.signal.aborted) return Promise.reject(new CoalescerStopped());
+    return attempt(() => this.action.apply(items, this.#stop.signal)).catch((error: unknown) => {
+      if (this.#stop.signal.aborted) throw new CoalescerStopped();
+      this.#onRetry(error, 0);
+      return sleep(backoffDelay(0, this.#retry), this.#stop.signal).then(() => this.#retryUntilDone(items));
+    });
+  }
+
+  async #retryUntilDone(items: readonly Item[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
       if (this.#stop.signal.aborted) throw new CoalescerStopped();
       try {
         await this.action.apply(items, this.#stop.signal);
@@ -140,5 +156,14 @@ export class Coalescer<Item> implements InvalidationRunner {
         await sleep(backoffDelay(attempt, this.#retry), this.#stop.signal);
       }
     }
+  }
+}
+
+/** `apply()`'s promise, or its synchronous throw as a rejection. */
+function attempt(apply: () => Promise<void>): Promise<void> {
+  try {
+    return apply();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
