@@ -1,8 +1,14 @@
+import type tls from 'node:tls';
+import type { Config } from '../config/load.ts';
 import type { BrokerHost } from '../config/transport-url.ts';
+import type { EnvelopeLimits } from '../core/envelope.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { GapHandler, ItemHandler, Source } from '../ports/source.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from '../util/backoff.ts';
 import { errorMessage } from '../util/errors.ts';
+import { brokerTls } from './broker-tls.ts';
+
+const DROPPING = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', 'x-delivery-limit']);
 
 /** What the loop needs of one broker connection's session, whatever the protocol. */
 export interface BrokerSessionHandle {
@@ -144,7 +150,27 @@ export class BrokerLoop<S extends BrokerSessionHandle> {
 export abstract class BrokerSource<S extends BrokerSessionHandle> implements Source {
   abstract readonly name: string;
   readonly gatesReadiness = true;
+  protected readonly config: Config['amqp'];
+  protected readonly limits: EnvelopeLimits;
+  protected readonly log: Logger;
+  /** TLS options per host, or null when the URL asks for none. */
+  protected readonly tls: ((host: BrokerHost) => tls.ConnectionOptions) | null;
+  /** `connection_name` (AMQP 1.0: the container id too): how the broker's operators see us. */
+  protected readonly connectionName: string;
   #loop: BrokerLoop<S> | null = null;
+
+  constructor(config: Config['amqp'], region: string, limits: EnvelopeLimits, log: Logger) {
+    this.config = config;
+    this.limits = limits;
+    this.log = log;
+    this.tls = brokerTls(config);
+    this.connectionName = `keystone-cache-invalidator:${region}:${process.pid}`;
+  }
+
+  /** The pool queue's arguments under which the broker may drop messages. */
+  protected droppingArguments(): string[] {
+    return Object.keys(this.config.queueArguments).filter((k) => DROPPING.has(k));
+  }
 
   abstract start(handler: ItemHandler, onGap: GapHandler): void;
 

@@ -1,4 +1,3 @@
-import type tls from 'node:tls';
 import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Config } from '../../config/load.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
@@ -7,7 +6,6 @@ import type { Logger } from '../../observability/logger.ts';
 import type { GapHandler, ItemHandler, Settlement } from '../../ports/source.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { BrokerSource } from '../broker-loop.ts';
-import { brokerTls } from '../broker-tls.ts';
 import { notificationItem } from '../notification-item.ts';
 import { droppedFrom } from './dead-letters.ts';
 import { BrokerSession } from './session.ts';
@@ -20,9 +18,6 @@ import {
   topologyOptions,
 } from './topology.ts';
 
-/** Queue arguments under which the broker may drop messages. */
-const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', 'x-delivery-limit']);
-
 /**
  * Consumes the pool queue over AMQP 0-9-1 (amqplib), its life cycle run by the BrokerLoop: connect to
  * the next host of the transport URL, declare the topology, consume, and start over when the session
@@ -32,21 +27,11 @@ const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', '
  */
 export class Amqp091Source extends BrokerSource<BrokerSession> {
   readonly name = 'amqp091';
-  readonly #config: Config['amqp'];
-  readonly #limits: EnvelopeLimits;
   readonly #topology: TopologyOptions;
-  readonly #log: Logger;
-  readonly #tls: ((host: BrokerHost) => tls.ConnectionOptions) | null;
-  readonly #connectionName: string;
 
   constructor(config: Config['amqp'], region: string, limits: EnvelopeLimits, log: Logger) {
-    super();
-    this.#config = config;
-    this.#limits = limits;
-    this.#log = log;
-    this.#tls = brokerTls(config);
-    this.#connectionName = `keystone-cache-invalidator:${region}:${process.pid}`;
-    const limited = Object.keys(config.queueArguments).filter((k) => LIMITS.has(k));
+    super(config, region, limits, log);
+    const limited = this.droppingArguments();
     if (limited.length > 0 && config.deadLetterExchange === undefined) {
       log.warn(
         { queueArguments: limited },
@@ -57,11 +42,11 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
   }
 
   start(handler: ItemHandler, onGap: GapHandler): void {
-    const { transport } = this.#config;
+    const { transport } = this.config;
     this.run({
       hosts: transport.hosts,
-      reconnect: this.#config.reconnect,
-      log: this.#log,
+      reconnect: this.config.reconnect,
+      log: this.log,
       describe: (host) => describeBroker(host, transport.vhost, transport.tls),
       open: (host, log, adopt, stopping) => this.#open(host, handler, onGap, log, adopt, stopping),
       consumingFields: { pool: this.#topology.pool, exchange: this.#topology.exchange },
@@ -77,21 +62,21 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
     adopt: (session: BrokerSession) => void,
     stopping: AbortSignal,
   ): Promise<BrokerSession> {
-    const { transport } = this.#config;
+    const { transport } = this.config;
     const connecting = amqp.connect(
-      { ...connectionAddress(transport, host), heartbeat: this.#config.heartbeatSeconds },
+      { ...connectionAddress(transport, host), heartbeat: this.config.heartbeatSeconds },
       {
-        ...this.#tls?.(host),
-        timeout: this.#config.connectTimeoutMs,
+        ...this.tls?.(host),
+        timeout: this.config.connectTimeoutMs,
         keepAlive: true,
         // amqplib leaves Nagle on unless asked: an ack, a heartbeat or a cancel then waits for the
         // previous segment's ACK (up to a delayed-ACK timeout, 40 ms on Linux). py-amqp, under oslo,
         // sets TCP_NODELAY too.
         noDelay: true,
-        clientProperties: { connection_name: this.#connectionName },
+        clientProperties: { connection_name: this.connectionName },
       },
     );
-    const connection = await within(connecting, this.#config.connectTimeoutMs);
+    const connection = await within(connecting, this.config.connectTimeoutMs);
     const session = new BrokerSession(connection, log);
     adopt(session);
     try {
@@ -124,11 +109,11 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
 
   #dispatch(session: BrokerSession, message: ConsumeMessage, handler: ItemHandler): void {
     const raw = { body: message.content, headers: message.properties.headers ?? {} };
-    const item = notificationItem(raw, this.#limits, this.name, message.fields.redelivered);
+    const item = notificationItem(raw, this.limits, this.name, message.fields.redelivered);
     const work = handler(item).then(
       (settlement) => settle(session, message, settlement),
       (error: unknown) => {
-        this.#log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
+        this.log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
       },
     );
     session.inFlight.add(work);
@@ -156,7 +141,7 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
       ack();
       return;
     }
-    this.#log.warn(
+    this.log.warn(
       { pool: this.#topology.pool, reason: dropped },
       'the broker dropped a notification from the pool queue: invalidating everything',
     );

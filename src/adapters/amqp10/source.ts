@@ -1,4 +1,3 @@
-import type tls from 'node:tls';
 import type { Delivery, Message } from 'rhea';
 import type { Config } from '../../config/load.ts';
 import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
@@ -7,15 +6,12 @@ import type { Logger } from '../../observability/logger.ts';
 import type { GapHandler, ItemHandler, SourceItem } from '../../ports/source.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { BrokerSource } from '../broker-loop.ts';
-import { brokerTls } from '../broker-tls.ts';
 import { notificationItem } from '../notification-item.ts';
 import { rawMessage } from './message-body.ts';
 import { Amqp10Session } from './session.ts';
 import { sourceAddress } from './source-address.ts';
 
 const NAME = 'amqp10';
-/** Queue arguments under which the broker may drop messages. */
-const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', 'x-delivery-limit']);
 
 /**
  * Receives Keystone's notifications over AMQP 1.0 (rhea): from the pool queue on RabbitMQ (4 natively,
@@ -28,20 +24,10 @@ const LIMITS = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', '
  */
 export class Amqp10Source extends BrokerSource<Amqp10Session> {
   readonly name = NAME;
-  readonly #config: Config['amqp'];
-  readonly #limits: EnvelopeLimits;
-  readonly #log: Logger;
-  readonly #tls: ((host: BrokerHost) => tls.ConnectionOptions) | null;
-  readonly #connectionName: string;
 
   constructor(config: Config['amqp'], region: string, limits: EnvelopeLimits, log: Logger) {
-    super();
-    this.#config = config;
-    this.#limits = limits;
-    this.#log = log;
-    this.#tls = brokerTls(config);
-    this.#connectionName = `keystone-cache-invalidator:${region}:${process.pid}`;
-    const limited = Object.keys(config.queueArguments).filter((k) => LIMITS.has(k));
+    super(config, region, limits, log);
+    const limited = this.droppingArguments();
     if (limited.length > 0) {
       log.warn(
         { queueArguments: limited },
@@ -51,11 +37,11 @@ export class Amqp10Source extends BrokerSource<Amqp10Session> {
   }
 
   start(handler: ItemHandler, _onGap: GapHandler): void {
-    const { transport, pool } = this.#config;
+    const { transport, pool } = this.config;
     this.run({
       hosts: transport.hosts,
-      reconnect: this.#config.reconnect,
-      log: this.#log,
+      reconnect: this.config.reconnect,
+      log: this.log,
       describe: (host) => describeBroker(host, transport.vhost, transport.tls),
       open: (host, log, adopt) => this.#open(host, handler, log, adopt),
       consumingFields: { pool, protocol: 'AMQP 1.0' },
@@ -71,18 +57,18 @@ export class Amqp10Source extends BrokerSource<Amqp10Session> {
   ): Promise<Amqp10Session> {
     const session = await Amqp10Session.open({
       host,
-      tls: this.#tls?.(host) ?? null,
-      sasl: this.#config.saslMechanism,
-      vhost: this.#config.transport.vhost,
-      heartbeatSeconds: this.#config.heartbeatSeconds,
-      connectTimeoutMs: this.#config.connectTimeoutMs,
-      connectionName: this.#connectionName,
+      tls: this.tls?.(host) ?? null,
+      sasl: this.config.saslMechanism,
+      vhost: this.config.transport.vhost,
+      heartbeatSeconds: this.config.heartbeatSeconds,
+      connectTimeoutMs: this.config.connectTimeoutMs,
+      connectionName: this.connectionName,
     });
     adopt(session);
     try {
-      const address = sourceAddress(this.#config.sourceAddress, this.#config.pool, session.peer);
+      const address = sourceAddress(this.config.sourceAddress, this.config.pool, session.peer);
       log.debug({ address }, 'attaching the receiver');
-      await session.receive(address, this.#config.prefetch, (message, delivery) =>
+      await session.receive(address, this.config.prefetch, (message, delivery) =>
         this.#dispatch(session, message, delivery, handler),
       );
       return session;
@@ -96,7 +82,7 @@ export class Amqp10Source extends BrokerSource<Amqp10Session> {
     const work = handler(this.#item(message)).then(
       (settlement) => session.settle(delivery, settlement),
       (error: unknown) => {
-        this.#log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
+        this.log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
       },
     );
     session.inFlight.add(work);
@@ -106,7 +92,7 @@ export class Amqp10Source extends BrokerSource<Amqp10Session> {
   #item(message: Message): SourceItem {
     const redelivered = (message.delivery_count ?? 0) > 0 || message.first_acquirer === false;
     const raw = rawMessage(message);
-    if (raw !== null) return notificationItem(raw, this.#limits, NAME, redelivered);
+    if (raw !== null) return notificationItem(raw, this.limits, NAME, redelivered);
     return {
       id: null,
       kind: 'unparseable',
