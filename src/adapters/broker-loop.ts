@@ -175,6 +175,7 @@ export abstract class BrokerSource<S extends BrokerSessionHandle> implements Sou
   abstract start(handler: ItemHandler, onGap: GapHandler): void;
 
   protected run(options: BrokerLoopOptions<S>): void {
+    if (this.#loop !== null) throw new Error('the source was already started');
     this.#loop = new BrokerLoop(options);
     this.#loop.start();
   }

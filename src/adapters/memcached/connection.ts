@@ -141,12 +141,12 @@ export class MemcachedConnection implements CacheServer {
     this.#fail(new CacheConnectionClosed(this.name, 'connection closed'));
   }
 
-  /** `auto`: the server's version decides, asked once (a failed ask is asked again next time). */
   /** What a socket of its own (a listing, a watch) needs to reach this server. */
   #own() {
     return { name: this.name, address: this.address, socket: this.#options };
   }
 
+  /** `auto`: the server's version decides, asked once (a failed ask is asked again next time). */
   #modeForListing(): Promise<MetadumpMode> {
     const configured = this.#options.metadump ?? 'auto';
     if (configured !== 'auto') return Promise.resolve(configured);
