@@ -6,13 +6,14 @@
 
 ARG NODE_IMAGE=node:24-bookworm-slim
 
-# --- build: compile TypeScript with the dev dependencies, then keep only the production ones ---
+# --- build: compile and bundle TypeScript with the dev dependencies, then keep only the production ones ---
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` would build before the sources are here.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/bundle.ts ./scripts/
 COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The command-line entry point; the code is the compiled src/ (npm ci builds it via `prepare`).
-import { runCommandLine } from '../dist/cli.js';
+// The command-line entry point; the code is src/ bundled into one file (npm ci builds it via `prepare`).
+import { runCommandLine } from '../dist/keystone-cache-invalidator.js';
 
 runCommandLine(process.argv.slice(2)).then(
   (code) => {

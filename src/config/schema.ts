@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Every object is strict: a misspelt key is an error that names it, not a silently ignored setting.
 

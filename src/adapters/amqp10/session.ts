@@ -24,8 +24,12 @@ export type Delivered = (message: Message, delivery: Delivery) => void;
 
 const CLOSE_TIMEOUT_MS = 5_000;
 // rhea is CommonJS and exports a container instance, whose functions Node's ES module loader cannot
-// name: it is required.
-const rhea = createRequire(import.meta.url)('rhea') as typeof import('rhea');
+// name: it is required, on the first AMQP 1.0 connection only (a daemon on AMQP 0-9-1 never loads it).
+let rhea: typeof import('rhea') | undefined;
+function loadRhea(): typeof import('rhea') {
+  rhea ??= createRequire(import.meta.url)('rhea') as typeof import('rhea');
+  return rhea;
+}
 
 /**
  * One AMQP 1.0 connection (rhea) and its receiver. It ends, once, on the first of: the connection lost
@@ -66,7 +70,7 @@ export class Amqp10Session implements BrokerSessionHandle {
 
   /** Connects and waits for the peer's open frame, within `connectTimeoutMs`. */
   static async open(o: Amqp10ConnectOptions): Promise<Amqp10Session> {
-    const container = rhea.create_container({ id: o.connectionName });
+    const container = loadRhea().create_container({ id: o.connectionName });
     const connection = container.connect(connectOptions(o));
     const session = new Amqp10Session(connection);
     const opened = new Promise<void>((resolve) => connection.once('connection_open', () => resolve()));
