@@ -21,7 +21,7 @@ import {
   type Protocol,
   readBack,
 } from './bench/phases.ts';
-import { productionNodeFlags } from './bench/production-flags.ts';
+import { productionMallocEnvironment, productionNodeFlags } from './bench/production-flags.ts';
 import { BENCH_QUEUE_ARGUMENTS, Publisher } from './bench/publisher.ts';
 import { measurePurge } from './bench/purge-scan.ts';
 import { type BenchResult, type DrainRun, printReport, TARGETS } from './bench/report.ts';
@@ -127,6 +127,7 @@ const nodeFlags =
   values['node-flags'] === undefined
     ? productionNodeFlags()
     : values['node-flags'].split(' ').filter(Boolean);
+const daemonEnv = productionMallocEnvironment();
 const indexSizes = values['index-purge']
   .split(',')
   .filter(Boolean)
@@ -198,7 +199,14 @@ async function main(): Promise<void> {
     async startDaemon(extraYaml?: string, servers?: readonly string[], protocol?: Protocol) {
       const custom = extraYaml !== undefined || protocol !== undefined;
       const file = custom ? writeConfig(benchConfig(extraYaml, servers, protocol)) : config;
-      const daemon = new DaemonProcess({ config: file, httpPort: HTTP_PORT, nodeFlags, profileDir, cgroup });
+      const daemon = new DaemonProcess({
+        config: file,
+        httpPort: HTTP_PORT,
+        nodeFlags,
+        env: daemonEnv,
+        profileDir,
+        cgroup,
+      });
       await daemon.ready();
       daemon.mark();
       return daemon;
@@ -262,7 +270,7 @@ async function main(): Promise<void> {
         : null;
     const result: BenchResult = {
       machine: machine(Number((await stats(SERVERS[0])).limit_maxbytes ?? 0) / 2 ** 20),
-      settings: { nodeFlags, memoryLimitMb },
+      settings: { nodeFlags, env: daemonEnv, memoryLimitMb },
       floor,
       latency: runs.length > 0 ? { runs, median: medianBy(runs, (r) => r.p99Ms) } : null,
       backlog: drained,

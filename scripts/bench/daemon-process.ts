@@ -11,6 +11,8 @@ export interface DaemonOptions {
   readonly httpPort: number;
   /** Flags for node itself (the image's: productionNodeFlags), before the CLI. */
   readonly nodeFlags: readonly string[];
+  /** Variables added to the daemon's environment (the image's allocator settings). */
+  readonly env: Readonly<Record<string, string>>;
   /** Write a CPU and an allocation profile on exit, and a heap snapshot on `snapshot()`, here. */
   readonly profileDir?: string | undefined;
   /** Run inside this memory cgroup (see memoryCgroup), as in a container with a memory limit. */
@@ -67,7 +69,10 @@ export class DaemonProcess {
       options.cgroup === undefined
         ? node
         : ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, ...node];
-    this.child = spawn(command as string, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    this.child = spawn(command as string, args, {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ...options.env },
+    });
     // A bench that is interrupted must not leave its daemon holding the HTTP port and the queue.
     process.once('exit', this.#kill);
     this.#sampler = setInterval(() => this.#sample(), 50);

@@ -27,7 +27,11 @@ export interface DrainRun {
 
 export interface BenchResult {
   readonly machine: Record<string, unknown>;
-  readonly settings: { readonly nodeFlags: readonly string[]; readonly memoryLimitMb: number | null };
+  readonly settings: {
+    readonly nodeFlags: readonly string[];
+    readonly env: Readonly<Record<string, string>>;
+    readonly memoryLimitMb: number | null;
+  };
   readonly floor: FloorFigures | null;
   readonly latency: { readonly runs: readonly LatencyFigures[]; readonly median: LatencyFigures } | null;
   /** The median of `drains` by the daemon's drain time. */
@@ -52,7 +56,8 @@ export function printReport(r: BenchResult): void {
   const flags = r.settings.nodeFlags.join(' ') || '(none)';
   const limit =
     r.settings.memoryLimitMb === null ? 'no memory limit' : `memory limit ${r.settings.memoryLimitMb} MiB`;
-  lines.push(`daemon: node ${flags}; ${limit}`);
+  const env = Object.entries(r.settings.env).map(([name, value]) => `${name}=${value} `);
+  lines.push(`daemon: ${env.join('')}node ${flags}; ${limit}`);
   if (r.floor)
     lines.push(
       `\nbroker alone, publish → consumer (${r.floor.events} at ${r.floor.rate}/s)\n  ${ms(r.floor)}`,

@@ -20,7 +20,12 @@ describe('npm run bench -- --json', () => {
       { cwd: REPO_ROOT, timeout: 150_000 },
     );
     const r = JSON.parse(stdout);
-    expect(r.settings.nodeFlags).toEqual(['--max-semi-space-size=8']);
+    expect(r.settings.nodeFlags).toEqual(['--max-semi-space-size=4']);
+    expect(r.settings.env).toEqual({
+      MALLOC_ARENA_MAX: '2',
+      MALLOC_TRIM_THRESHOLD_: '131072',
+      MALLOC_MMAP_THRESHOLD_: '131072',
+    });
     expect(r.floor.events).toBe(200);
     expect(r.latency.runs).toHaveLength(2);
     const run = r.latency.median;

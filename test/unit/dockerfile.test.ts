@@ -42,7 +42,7 @@ describe('the Dockerfile', () => {
     const words = JSON.parse(entrypoint.slice('ENTRYPOINT '.length)) as string[];
     expect(words[0]).toBe('node');
     expect(words.at(-1)).toBe('/app/bin/keystone-cache-invalidator.js');
-    expect(words).toContain('--max-semi-space-size=8');
+    expect(words).toContain('--max-semi-space-size=4');
   });
 
   it('keeps the build context to what it copies (no .git, node_modules, secrets)', () => {
