@@ -151,6 +151,15 @@ export function valuesSchema(): Json {
           ingressFrom: k8s('array', 'NetworkPolicyPeer list allowed to reach the HTTP port'),
         }),
         serviceMonitor: obj({ enabled: bool, interval: str(), scrapeTimeout: str(), labels: stringMap }),
+        prometheusRule: obj({
+          enabled: bool,
+          runbookBaseUrl: str({
+            pattern: '^[^\\s#]+$',
+            description: "Base of each alert's runbook_url; the alert's anchor is appended after '#'",
+          }),
+          labels: stringMap,
+        }),
+        grafanaDashboard: obj({ enabled: bool, labels: stringMap, annotations: stringMap }),
       },
       ['image', 'transportUrl', 'config'],
     ),

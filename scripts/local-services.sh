@@ -15,7 +15,9 @@ Installs Debian's packages first where they are missing (root or sudo).
   --with-python-peers  also install the real OpenStack peers the tests drive: oslo.messaging's
                        notifier, keystonemiddleware's auth_token, Keystone itself (for the
                        revocation poller's tests), and what the kci_markers filter and the
-                       dogpile strategy import
+                       dogpile strategy import; and Prometheus with promtool, for the tests of the
+                       alert rules and the dashboard (they start their own; Debian's service is not
+                       left running)
   -h, --help           print this help
 USAGE
 }
@@ -80,4 +82,17 @@ for port in "${MEMCACHED_PORTS[@]}"; do
     wait_for_port "$port" "memcached"
   fi
 done
+
+# Prometheus and promtool: the tests of the alert rules and the dashboard start a Prometheus of their
+# own, on a free port, and stop it. None runs here: where the package's init script started Debian's
+# service (on :9090, for good), it is stopped and kept from starting at boot. Only when this script
+# installed it: a Prometheus that was already there is someone's and is left alone.
+if $with_python_peers && { ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; }; then
+  apt_install prometheus
+  if [ -x /etc/init.d/prometheus ]; then
+    as_root /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    as_root update-rc.d prometheus disable >/dev/null 2>&1 || true
+  fi
+fi
+
 say "RabbitMQ 127.0.0.1:5672, memcached 127.0.0.1:${MEMCACHED_PORTS[0]} and 127.0.0.1:${MEMCACHED_PORTS[1]} are up"

@@ -15,6 +15,7 @@ const SCRIPTS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['npm run fuzz --', ['npm', 'run', '--silent', 'fuzz', '--']],
   ['scripts/profile-summary.ts', node('scripts/profile-summary.ts')],
   ['scripts/chart-schema.ts', node('scripts/chart-schema.ts')],
+  ['scripts/grafana-dashboard.ts', node('scripts/grafana-dashboard.ts')],
   ['keystone-cache-invalidator', node(CLI)],
 ];
 

@@ -93,6 +93,21 @@ describe('the Helm chart', () => {
     ['a replica count as a string', { replicaCount: '2' }, '/replicaCount must be integer'],
     ['a digest that is not sha256', { image: { digest: 'latest' } }, '/image/digest must match pattern'],
     [
+      'a runbook base with its own anchor',
+      { prometheusRule: { runbookBaseUrl: 'https://docs.example.org/runbook.html#alarms' } },
+      '/prometheusRule/runbookBaseUrl must match pattern',
+    ],
+    [
+      'an unknown PrometheusRule field',
+      { prometheusRule: { enable: true } },
+      '/prometheusRule must NOT have additional properties',
+    ],
+    [
+      'a dashboard label that is not a string',
+      { grafanaDashboard: { labels: { grafana_dashboard: 1 } } },
+      '/grafanaDashboard/labels/grafana_dashboard must be string',
+    ],
+    [
       'an unknown marker mode',
       { config: { markers: { mode: 'some' } } },
       '/config/markers/mode must be equal to one of the allowed values',
@@ -103,7 +118,12 @@ describe('the Helm chart', () => {
   });
 
   it('its YAML files parse strictly, and no chart file holds a tab or trailing blanks', () => {
-    for (const file of ['Chart.yaml', 'values.yaml', ...examples.map((f) => `examples/${f}`)]) {
+    for (const file of [
+      'Chart.yaml',
+      'values.yaml',
+      'files/prometheus-rules.yaml',
+      ...examples.map((f) => `examples/${f}`),
+    ]) {
       const doc = parseDocument(read(file), { uniqueKeys: true, prettyErrors: false });
       expect([...doc.errors, ...doc.warnings].map((e) => `${file}: ${e.message}`)).toEqual([]);
     }
@@ -112,6 +132,7 @@ describe('the Helm chart', () => {
       'values.yaml',
       'README.md',
       ...readdirSync(join(CHART, 'templates')).map((f) => `templates/${f}`),
+      ...readdirSync(join(CHART, 'files')).map((f) => `files/${f}`),
     ];
     for (const file of files) {
       const lines = read(file).split('\n');
