@@ -108,8 +108,10 @@ const EXCHANGE = POOL;
 // The daemon's own default unless --prefetch says otherwise: the figures are those of a default install.
 const PREFETCH =
   values.prefetch === undefined
-    ? parseConfig('region: bench\namqp: { url: "rabbit://h/" }\nmemcached: { servers: ["h:1"] }', 'defaults')
-        .amqp.prefetch
+    ? parseConfig(
+        'region: bench\namqp: { url: "rabbit://127.0.0.1/" }\nmemcached: { servers: ["127.0.0.1:1"] }',
+        'defaults',
+      ).amqp.prefetch
     : wholeNumber(SCRIPT, 'prefetch', values.prefetch, 1);
 const HTTP_PORT = 19464;
 const rate = wholeNumber(SCRIPT, 'rate', values.rate, 1);

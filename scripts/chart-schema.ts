@@ -42,8 +42,14 @@ const obj = (properties: Record<string, Json>, required: string[] = []): Json =>
 const k8s = (type: 'object' | 'array', description: string): Json => ({ type, description });
 const stringMap: Json = { type: 'object', additionalProperties: { type: 'string' } };
 
-/** A Secret with TLS files, and which of its keys hold the CA, the client certificate and key. */
-const tlsSecret = obj({ existingSecret: str(), caKey: str(), certKey: str(), keyKey: str() });
+/** A Secret with TLS files, and which of its keys hold the CA, the client certificate, key and key passphrase. */
+const tlsSecret = obj({
+  existingSecret: str(),
+  caKey: str(),
+  certKey: str(),
+  keyKey: str(),
+  passphraseKey: str(),
+});
 
 /** The daemon's config schema without what the chart owns. */
 function daemonConfig(): Json {
@@ -60,7 +66,7 @@ function daemonConfig(): Json {
   delete revocationProps.passwordFile;
   for (const section of [amqpProps.tls, memcachedProps.tls, revocationProps.tls]) {
     const tlsProps = (section as Json).properties as Record<string, Json>;
-    for (const file of ['caFile', 'certFile', 'keyFile']) delete tlsProps[file];
+    for (const file of ['caFile', 'certFile', 'keyFile', 'keyPassphraseFile']) delete tlsProps[file];
   }
   // Site-specific values have no sensible default: empty passes the schema (so the default values
   // validate) and the templates refuse to render until they are set.

@@ -5,6 +5,7 @@ import { memcachedServers } from './adapters/memcached/servers.ts';
 import { invalidate } from './cli/invalidate.ts';
 import { formatMarkers, readMarkers } from './cli/markers.ts';
 import { parseScope } from './cli/scope.ts';
+import { describeInsecure, insecureEndpoints } from './config/endpoint-security.ts';
 import { type Config, ConfigError, loadConfig } from './config/load.ts';
 import { serverName } from './config/memcached-servers.ts';
 import { describeBroker } from './config/transport-url.ts';
@@ -153,8 +154,12 @@ function parse(argv: readonly string[]) {
 
 async function run(config: Config): Promise<number> {
   const logger = createLogger(config.log.level, { region: config.region });
-  for (const option of config.amqp.transport.ignoredOptions) {
+  const { ignoredOptions, otherIgnoredOptions } = config.amqp.transport;
+  for (const option of ignoredOptions) {
     logger.warn({ option }, 'transport_url query option is not used by this daemon');
+  }
+  if (otherIgnoredOptions > 0) {
+    logger.warn({ count: otherIgnoredOptions }, 'transport_url query options are not used by this daemon');
   }
   const daemon = await startDaemon(config, logger, version());
   return new Promise((resolve) => {
@@ -190,6 +195,12 @@ function summary(config: Config): string {
     ...transport.ignoredOptions.map(
       (o) => `  warning:   transport_url option "${o}" is not used by this daemon`,
     ),
+    ...(transport.otherIgnoredOptions > 0
+      ? [
+          `  warning:   ${transport.otherIgnoredOptions} more transport_url options are not used by this daemon`,
+        ]
+      : []),
+    ...insecureEndpoints(config).map((e) => `  warning:   ${describeInsecure(e)}`),
   ].join('\n');
 }
 

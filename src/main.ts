@@ -8,8 +8,10 @@ import { ServerRecovery } from './actions/server-recovery.ts';
 import { configuredSources } from './adapters/configured-sources.ts';
 import { startHttpServer } from './adapters/http/server.ts';
 import { type ListingModeObserver, memcachedServers } from './adapters/memcached/servers.ts';
+import { describeInsecure, insecureEndpoints } from './config/endpoint-security.ts';
 import type { Config } from './config/load.ts';
 import { RecentIds } from './core/recent-ids.ts';
+import { exportInsecureEndpoints } from './observability/insecure-endpoints.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { throttled } from './observability/throttle.ts';
@@ -81,7 +83,12 @@ function observers(metrics: Metrics, logger: Logger): ActionObservers {
         metrics.keysScanned.inc(keys);
         if (!listing.complete) {
           metrics.incompleteScans.inc();
-          log.warn({ server }, 'metadump ended without END; purged what it listed');
+          log.warn(
+            { server, truncated: listing.truncated === true },
+            listing.truncated === true
+              ? 'the server holds more keys than middlewarePurge.scanMaxKeys; purged the first listed'
+              : 'metadump ended without END; purged what it listed',
+          );
         }
       },
       deleted: (_server, reason, count) => metrics.entriesDeleted.inc({ reason }, count),
@@ -131,7 +138,12 @@ function purgeIndexes(config: Config, metrics: Metrics, logger: Logger): Map<str
     heartbeatMs: purge.index.heartbeatMs,
     fenceTimeoutMs: purge.index.fenceTimeoutMs,
     readBatchSize: purge.index.readBatchSize,
-    listing: { timeoutMs: purge.scanTimeoutMs, idleMs: purge.scanIdleMs },
+    // One key past the ceiling is enough to know the index cannot hold the server.
+    listing: {
+      timeoutMs: purge.scanTimeoutMs,
+      idleMs: purge.scanIdleMs,
+      maxKeys: purge.index.maxEntries + 1,
+    },
     retry: config.memcached.retry,
   };
   const indexes = memcachedServers(config).map((s) => new ServerPurgeIndex(s, settings, observer));
@@ -191,10 +203,23 @@ function serverRecovery(
   });
 }
 
+/** What the configuration lets through unprotected: said at every start, and kept as a gauge. */
+function warnInsecure(config: Config, metrics: Metrics, logger: Logger): void {
+  const insecure = insecureEndpoints(config);
+  exportInsecureEndpoints(metrics.registry, insecure);
+  if (insecure.length > 0) {
+    logger.warn(
+      { endpoints: insecure.map(describeInsecure) },
+      'insecure endpoints allowed by the configuration (plaintext or unverified TLS)',
+    );
+  }
+}
+
 /** Builds the pipeline from the config and starts it. Wiring only: behaviour lives in the parts. */
 export async function startDaemon(config: Config, logger: Logger, version: string): Promise<Daemon> {
   const now = () => Date.now();
   const metrics = new Metrics(version);
+  warnInsecure(config, metrics, logger);
   const servers = memcachedServers(config, listingModeWarning(logger));
   const indexes = purgeIndexes(config, metrics, logger);
   const { markers, all: actions } = configuredActions(
@@ -244,12 +269,20 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   const harvest = {
     prefix: config.markers.prefix,
     ttlSeconds: config.markers.ttlSeconds,
-    limits: { timeoutMs: config.middlewarePurge.scanTimeoutMs, idleMs: config.middlewarePurge.scanIdleMs },
+    clockSkewMarginMs: config.markers.clockSkewMarginMs,
+    limits: {
+      timeoutMs: config.middlewarePurge.scanTimeoutMs,
+      idleMs: config.middlewarePurge.scanIdleMs,
+      maxKeys: config.middlewarePurge.scanMaxKeys,
+    },
   };
-  const remember = markers.remember.bind(markers);
+  const found = {
+    remember: markers.remember.bind(markers),
+    ignored: (reason: string) => metrics.markersIgnored.inc({ reason }),
+  };
   for (const index of indexes.values()) background.run(`purge index ${index.name}`, (s) => index.run(s));
   background.run('read-back', (signal) =>
-    recovery.readBack((server, s) => harvestMarkers(server, harvest, remember, now(), s), signal),
+    recovery.readBack((server, s) => harvestMarkers(server, harvest, found, now(), s), signal),
   );
   logger.info(
     { pool: config.amqp.pool, servers: servers.map((s) => s.name), http: http.address.port },

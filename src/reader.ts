@@ -36,10 +36,11 @@ export interface MarkerReaderOptions {
 /** The marker reader on the region's memcached servers (one connection each, opened on first use). */
 export class MarkerReader extends CacheMarkerReader {
   constructor(options: MarkerReaderOptions) {
+    const tls = options.tls ?? null;
     const connection = {
       connectTimeoutMs: options.connectTimeoutMs ?? 500,
       requestTimeoutMs: options.requestTimeoutMs ?? 500,
-      tls: options.tls ?? null,
+      tls: tls === null ? null : () => tls,
     };
     super(
       options.servers.map((s) => new MemcachedConnection(parseMemcachedServer(s), connection)),

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { sample } from '../../test/support/metrics-text.ts';
+import { inCgroup } from './memory-cgroup.ts';
 import { processCpuSeconds } from './process-cpu.ts';
 
 const CLI = new URL('../../bin/keystone-cache-invalidator.js', import.meta.url).pathname;
@@ -64,11 +65,7 @@ export class DaemonProcess {
       '--config',
       options.config,
     ];
-    // The shell joins the cgroup, then becomes node: the child's PID is the daemon's.
-    const [command, ...args] =
-      options.cgroup === undefined
-        ? node
-        : ['/bin/sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', options.cgroup, ...node];
+    const [command, ...args] = options.cgroup === undefined ? node : inCgroup(options.cgroup, node);
     this.child = spawn(command as string, args, {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, ...options.env },

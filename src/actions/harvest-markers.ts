@@ -1,5 +1,5 @@
-import { decodeMarkerValue, PROTOCOL_VERSION } from '../core/marker.ts';
-import type { CacheServer, ListingLimits } from '../ports/cache-server.ts';
+import { decodeMarkerValue, isTooFarAhead, PROTOCOL_VERSION } from '../core/marker.ts';
+import { type CacheServer, isTextProtocolKey, type ListingLimits } from '../ports/cache-server.ts';
 
 export interface MarkerListing {
   readonly prefix: string;
@@ -8,6 +8,7 @@ export interface MarkerListing {
 
 export interface HarvestSettings extends MarkerListing {
   readonly ttlSeconds: number;
+  readonly clockSkewMarginMs: number;
 }
 
 /** A marker key as listed (or asked for), and what the server holds under it. */
@@ -17,20 +18,35 @@ export interface StoredMarker {
   readonly exp: number | null;
   /** The marker's time, or null when absent or not a v1 value. */
   readonly valueMs: number | null;
+  /** Whether the server held a value (a v1 marker or not). */
+  readonly held: boolean;
 }
 
-export type RememberMarker = (key: string, valueMs: number, expiresAtMs: number) => void;
+/** Why a value found under the marker prefix is not re-asserted. */
+export type IgnoredMarkerReason = 'not-a-marker' | 'too-far-ahead';
+
+/** Where a read-back puts what it finds. */
+export interface HarvestSink {
+  remember(key: string, valueMs: number, expiresAtMs: number): void;
+  ignored(reason: IgnoredMarkerReason): void;
+}
 
 const GETS_CHUNK = 256;
 
-/** Every marker key a server holds, with its expiry (listed as the purge lists). */
+/**
+ * Every marker key a server holds, with its expiry (listed as the purge lists). Keys the text protocol
+ * cannot ask for (stored by another client over the binary or meta protocol) are no markers of ours,
+ * and one of them in a multi-get would fail the read of every other.
+ */
 export async function listMarkerKeys(
   server: CacheServer,
   settings: MarkerListing,
   signal?: AbortSignal,
 ): Promise<Array<{ key: string; exp: number | null }>> {
   const prefix = `${settings.prefix}:${PROTOCOL_VERSION}:`;
-  return (await server.listKeys(prefix, settings.limits, signal)).keys;
+  return (await server.listKeys(prefix, settings.limits, signal)).keys.filter((k) =>
+    isTextProtocolKey(k.key),
+  );
 }
 
 /** The values `server` holds under `keys`, one multi-get chunk at a time. */
@@ -45,7 +61,12 @@ export async function* storedMarkerChunks(
     const items = await server.gets(chunk.map((k) => k.key));
     yield chunk.map(({ key, exp }) => {
       const raw = items.get(key)?.value.toString('latin1');
-      return { key, exp, valueMs: raw === undefined ? null : decodeMarkerValue(raw) };
+      return {
+        key,
+        exp,
+        valueMs: raw === undefined ? null : decodeMarkerValue(raw),
+        held: raw !== undefined,
+      };
     });
   }
 }
@@ -66,22 +87,31 @@ export async function readStoredMarkers(
  * before the restart (by this daemon's previous life or by another replica). This reads back the
  * markers `server` holds, so they can be re-asserted on every server. Returns how many it found. Chunk
  * by chunk: a server may hold 100,000 markers, and only the remembered ones need to stay in memory.
+ * Whatever one server holds is spread to all, so a value that is no v1 marker, or one dated too far
+ * ahead (core/marker.ts), is left where it is and counted instead.
  */
 export async function harvestMarkers(
   server: CacheServer,
   settings: HarvestSettings,
-  remember: RememberMarker,
+  sink: HarvestSink,
   nowMs: number,
   signal: AbortSignal,
 ): Promise<number> {
   const keys = await listMarkerKeys(server, settings, signal);
   let found = 0;
   for await (const chunk of storedMarkerChunks(server, keys, signal)) {
-    for (const { key, exp, valueMs } of chunk) {
-      if (valueMs === null) continue;
+    for (const { key, exp, valueMs, held } of chunk) {
+      if (valueMs === null) {
+        if (held) sink.ignored('not-a-marker');
+        continue;
+      }
+      if (isTooFarAhead(valueMs, nowMs, settings.clockSkewMarginMs)) {
+        sink.ignored('too-far-ahead');
+        continue;
+      }
       // A marker keeps its own expiry; one stored without (exp=-1) by another writer gets ours.
       const expiresAtMs = exp !== null && exp > 0 ? exp * 1000 : nowMs + settings.ttlSeconds * 1000;
-      remember(key, valueMs, expiresAtMs);
+      sink.remember(key, valueMs, expiresAtMs);
       found++;
     }
   }

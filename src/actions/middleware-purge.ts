@@ -3,7 +3,13 @@ import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import { isAffected, tokenSubjects } from '../core/token-subjects.ts';
 import type { Matches } from '../core/validation-index.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
-import type { CacheServer, KeyListing, ListedKey, ListingLimits } from '../ports/cache-server.ts';
+import {
+  type CacheServer,
+  isTextProtocolKey,
+  type KeyListing,
+  type ListedKey,
+  type ListingLimits,
+} from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
 import { splitByState, throwIfFailed } from './every-server.ts';
 import type { PurgeIndexLookup } from './purge-index.ts';
@@ -17,6 +23,7 @@ export interface MiddlewarePurgeSettings {
   readonly repeatAfterMs: number;
   readonly scanTimeoutMs: number;
   readonly scanIdleMs: number;
+  readonly scanMaxKeys: number;
 }
 
 export type DeleteReason = 'matched' | 'unreadable' | 'global';
@@ -32,7 +39,6 @@ export interface PurgeObserver {
 const SCAN_LANE = 'scan';
 /** A gets batch stops growing past this many bytes of values, whatever batchSize says. */
 const BATCH_BYTES = 4 * 2 ** 20;
-const PRINTABLE_KEY = /^[\x21-\x7e]{1,250}$/;
 /** Targets one unreachable server may accumulate before its replay becomes a purge of everything. */
 const BACKLOG_LIMIT = 10_000;
 
@@ -67,7 +73,11 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
     this.#observer = observer;
     this.#indexes = indexes;
     this.repeatAfterMs = settings.repeatAfterMs;
-    this.#limits = { timeoutMs: settings.scanTimeoutMs, idleMs: settings.scanIdleMs };
+    this.#limits = {
+      timeoutMs: settings.scanTimeoutMs,
+      idleMs: settings.scanIdleMs,
+      maxKeys: settings.scanMaxKeys,
+    };
   }
 
   plan(invalidation: Invalidation): readonly Target[] {
@@ -169,7 +179,7 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
     const started = performance.now();
     const listing = await server.listKeys(this.#settings.keyPrefix, this.#limits, signal);
     // auth_token's keys are printable ASCII; anything else cannot be one of its entries (nor fetched).
-    const entries = listing.keys.filter((k) => PRINTABLE_KEY.test(k.key));
+    const entries = listing.keys.filter((k) => isTextProtocolKey(k.key));
     this.#observer.scanned(server.name, entries.length, (performance.now() - started) / 1000, listing);
     if (targets.has('global')) {
       for (const chunk of batches(entries, this.#settings.batchSize, Number.POSITIVE_INFINITY)) {

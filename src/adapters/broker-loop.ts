@@ -169,7 +169,10 @@ export abstract class BrokerSource<S extends BrokerSessionHandle> implements Sou
 
   /** The pool queue's arguments under which the broker may drop messages. */
   protected droppingArguments(): string[] {
-    return Object.keys(this.config.queueArguments).filter((k) => DROPPING.has(k));
+    const set = Object.keys(this.config.queueArguments).filter((k) => DROPPING.has(k));
+    // RabbitMQ 4 gives every quorum queue a delivery limit (20) unless one is set.
+    const quorum = this.config.queueType === 'quorum' ? ['x-delivery-limit'] : [];
+    return [...new Set([...set, ...quorum])];
   }
 
   abstract start(handler: ItemHandler, onGap: GapHandler): void;

@@ -1,5 +1,5 @@
 import type { Config } from '../config/load.ts';
-import { readTlsFiles } from '../config/tls-files.ts';
+import { tlsFileReader } from '../config/tls-files.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RevocationObserver } from '../observability/revocation-metrics.ts';
 import type { Source } from '../ports/source.ts';
@@ -30,7 +30,7 @@ export function configuredSources(config: Config, logger: Logger, revocations: R
       http: {
         timeoutMs: r.requestTimeoutMs,
         maxResponseBytes: r.maxResponseBytes,
-        tls: https ? readTlsFiles(r.tls) : {},
+        tls: https ? tlsFileReader(r.tls, 'revocations.tls') : () => ({}),
       },
     });
     sources.push(new RevocationSource(r, client, revocations, logger.child({ component: 'revocations' })));

@@ -32,3 +32,21 @@ export function notificationItem(
     content: { decoded: true, invalidation: { event, targets }, publishedAtMs: n.timestamp },
   };
 }
+
+/**
+ * A message refused unread: the broker announced a body of `bytes`, over `processing.maxBodyBytes`.
+ * It is parked as a body found too large after reading would be.
+ */
+export function unreadItem(bytes: number, source: string, redelivered: boolean): SourceItem {
+  return {
+    id: null,
+    kind: 'unparseable',
+    source,
+    origin: { redelivered, bodyBytes: bytes },
+    content: {
+      decoded: false,
+      reason: 'too-large',
+      detail: `body is ${bytes} bytes, over the limit; not read`,
+    },
+  };
+}

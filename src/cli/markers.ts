@@ -27,8 +27,8 @@ export async function readMarkers(
   nowMs: number,
 ): Promise<MarkerRow[]> {
   const { prefix } = config.markers;
-  const { scanTimeoutMs, scanIdleMs } = config.middlewarePurge;
-  const listing = { prefix, limits: { timeoutMs: scanTimeoutMs, idleMs: scanIdleMs } };
+  const { scanTimeoutMs, scanIdleMs, scanMaxKeys } = config.middlewarePurge;
+  const listing = { prefix, limits: { timeoutMs: scanTimeoutMs, idleMs: scanIdleMs, maxKeys: scanMaxKeys } };
   const perServer = await Promise.all(
     servers.map(async (server): Promise<MarkerRow[]> => {
       try {

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { type Alias, type Document, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { errorMessage } from '../util/errors.ts';
+import { plaintextRefusals } from './endpoint-security.ts';
 import { applyEnvOverrides } from './env-overrides.ts';
 import { type KeystoneCredentials, keystoneCredentials } from './keystone-credentials.ts';
 import { type MemcachedServer, parseMemcachedServer } from './memcached-servers.ts';
@@ -59,21 +60,56 @@ export function parseConfig(text: string, source: string, env: NodeJS.ProcessEnv
 }
 
 // The yaml library quotes the offending source line in its messages; that line may hold a password,
-// so only the position and the error code are reported.
+// so only the position, the error code and what to do are reported.
 function parseYaml(text: string, source: string): Record<string, unknown> {
-  const doc = parseDocument(text);
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
-    const where = pos ? `line ${pos.line}, column ${pos.col}` : `offset ${first.pos[0]}`;
-    throw new ConfigError(source, [`not valid YAML at ${where} (${first.code})`]);
+    throw new ConfigError(source, [
+      `${at(source, lines, first.pos[0])}: not valid YAML (${first.code}); fix the syntax there`,
+    ]);
   }
-  const value: unknown = doc.toJS();
+  const value = yamlValue(doc, source, lines);
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError(source, ['the file must hold a YAML mapping (region:, amqp:, memcached:, …)']);
   }
   return value as Record<string, unknown>;
+}
+
+/** Aliases expanded past this are an alias bomb (a configuration needs a handful, if any). */
+const MAX_ALIAS_EXPANSIONS = 100;
+
+/** The document's value; its aliases resolve only here, so their errors are mapped here. */
+function yamlValue(doc: Document, source: string, lines: LineCounter): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+  } catch {
+    let unresolved: Alias | undefined;
+    let firstAlias: Alias | undefined;
+    visit(doc, {
+      Alias(_, alias) {
+        firstAlias ??= alias;
+        if (alias.resolve(doc) === undefined) {
+          unresolved = alias;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    const problem = unresolved
+      ? `${at(source, lines, unresolved.range?.[0])}: this alias names no anchor defined before it; define the anchor (&name) first, or write the value out`
+      : `${at(source, lines, firstAlias?.range?.[0])}: aliases expand to more than ${MAX_ALIAS_EXPANSIONS} nodes; write the values out instead of nesting aliases`;
+    throw new ConfigError(source, [problem]);
+  }
+}
+
+/** `file:line:column` of an offset, as editors and compilers print it. */
+function at(source: string, lines: LineCounter, offset: number | undefined): string {
+  if (offset === undefined) return source;
+  const { line, col } = lines.linePos(offset);
+  return `${source}:${line}:${col}`;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -129,7 +165,7 @@ function resolve(file: ConfigFile, source: string): Config {
     problems.push(errorMessage(cause));
   }
   if (problems.length > 0 || transport === null) throw new ConfigError(source, problems);
-  return {
+  const config: Config = {
     ...file,
     amqp: {
       ...amqp,
@@ -140,6 +176,10 @@ function resolve(file: ConfigFile, source: string): Config {
     memcached: { ...file.memcached, servers },
     revocations: { ...revocations, credentials },
   };
+  // A third round: which hosts are off loopback is known only once the URL and servers are parsed.
+  const refused = plaintextRefusals(config);
+  if (refused.length > 0) throw new ConfigError(source, refused);
+  return config;
 }
 
 function readSecretFile(path: string): string {

@@ -1,12 +1,14 @@
 import * as z from 'zod';
+import { quorumProblems } from './quorum-problems.ts';
+import { timerMs } from './timer-fields.ts';
 
 // Every object is strict: a misspelt key is an error that names it, not a silently ignored setting.
 
 const backoff = (initialDelayMs: number, maxDelayMs: number) =>
   z
     .strictObject({
-      initialDelayMs: z.int().min(1).default(initialDelayMs),
-      maxDelayMs: z.int().min(1).default(maxDelayMs),
+      initialDelayMs: timerMs().min(1).default(initialDelayMs),
+      maxDelayMs: timerMs().min(1).default(maxDelayMs),
     })
     .prefault({});
 
@@ -16,6 +18,9 @@ const tlsFields = {
   /** Client certificate and key for mutual TLS. */
   certFile: z.string().min(1).optional(),
   keyFile: z.string().min(1).optional(),
+  /** A file holding the passphrase of an encrypted keyFile (a mounted Secret). */
+  keyPassphraseFile: z.string().min(1).optional(),
+  /** false: the server's certificate is not verified (warned at every start, counted). */
   rejectUnauthorized: z.boolean().default(true),
   /** Name to verify the server certificate against, when it differs from the host in the address. */
   servername: z.string().min(1).optional(),
@@ -27,13 +32,30 @@ const clientCertPair = {
   message: 'certFile and keyFile go together: set both for mutual TLS, or neither',
 };
 
+const passphraseWithKey = {
+  check: (t: { keyFile?: string | undefined; keyPassphraseFile?: string | undefined }) =>
+    t.keyPassphraseFile === undefined || t.keyFile !== undefined,
+  message: 'keyPassphraseFile needs keyFile (the encrypted key it opens)',
+};
+
+/**
+ * Plaintext to a host off loopback (127.0.0.0/8, ::1, localhost) is refused unless this says so: it is
+ * then warned at every start and counted (kci_insecure_endpoints). See docs/decisions/0018.
+ */
+const allowPlaintext = z.boolean().default(false);
+
 /** AMQP TLS is switched on by the URL (amqps:// or ?ssl=1); these are its files. */
-const amqpTls = z.strictObject(tlsFields).prefault({}).refine(clientCertPair.check, clientCertPair.message);
+const amqpTls = z
+  .strictObject(tlsFields)
+  .prefault({})
+  .refine(clientCertPair.check, clientCertPair.message)
+  .refine(passphraseWithKey.check, passphraseWithKey.message);
 
 const memcachedTls = z
   .strictObject({ enabled: z.boolean().default(false), ...tlsFields })
   .prefault({})
-  .refine(clientCertPair.check, clientCertPair.message);
+  .refine(clientCertPair.check, clientCertPair.message)
+  .refine(passphraseWithKey.check, passphraseWithKey.message);
 
 const amqp = z
   .strictObject({
@@ -63,17 +85,35 @@ const amqp = z
     durable: z.boolean().default(false),
     /** Only check that exchange and queue exist (they are managed elsewhere); never declare them. */
     passive: z.boolean().default(false),
-    /** Extra queue arguments, e.g. {"x-queue-type": "quorum"} or {"x-max-length": 100000}. */
+    /** Extra queue arguments, e.g. {"x-max-length": 100000}; the queue type is `queueType`. */
     queueArguments: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    /**
+     * The pool queue's type, as oslo's [oslo_messaging_rabbit] rabbit_quorum_queue chooses it: `quorum`
+     * is replicated over a RabbitMQ cluster and survives the loss of a minority of its nodes.
+     */
+    queueType: z.enum(['classic', 'quorum']).default('classic'),
+    /** oslo's rabbit_quorum_* options; 0 sets no argument (the broker's default). */
+    quorum: z
+      .strictObject({
+        /** x-delivery-limit (rabbit_quorum_delivery_limit). RabbitMQ 4 applies 20 when unset. */
+        deliveryLimit: z.int().min(0).default(0),
+        /** x-max-in-memory-length (rabbit_quorum_max_memory_length); ignored since RabbitMQ 3.10. */
+        maxMemoryLength: z.int().min(0).default(0),
+        /** x-max-in-memory-bytes (rabbit_quorum_max_memory_bytes); ignored since RabbitMQ 3.10. */
+        maxMemoryBytes: z.int().min(0).default(0),
+      })
+      .prefault({}),
     /** Parked (malformed) messages go here; declared as a fanout exchange with a parking queue. */
     deadLetterExchange: z.string().min(1).optional(),
     parkingQueue: z.string().min(1).optional(),
     prefetch: z.int().min(1).max(65535).default(64),
     // Heartbeats are how a half-open connection (a silent partition) is noticed: they cannot be disabled.
     heartbeatSeconds: z.int().min(1).max(600).default(30),
-    connectTimeoutMs: z.int().min(100).default(10_000),
+    connectTimeoutMs: timerMs().min(100).default(10_000),
     reconnect: backoff(500, 30_000),
     tls: amqpTls,
+    /** A transport_url without TLS to brokers off loopback is refused unless this is true. */
+    allowPlaintext,
   })
   .refine((a) => (a.url === undefined) !== (a.urlFile === undefined), {
     message:
@@ -81,18 +121,21 @@ const amqp = z
   })
   .refine((a) => a.parkingQueue === undefined || a.deadLetterExchange !== undefined, {
     message: 'parkingQueue needs deadLetterExchange',
-  });
+  })
+  .superRefine(quorumProblems);
 
 const memcached = z.strictObject({
   /** Every server of the region's pool, in memcache_servers syntax (host:port, inet6:[::1]:11211). */
   servers: z.array(z.string().min(1)).min(1),
-  connectTimeoutMs: z.int().min(10).default(2_000),
-  requestTimeoutMs: z.int().min(10).default(1_000),
+  connectTimeoutMs: timerMs().min(10).default(2_000),
+  requestTimeoutMs: timerMs().min(10).default(1_000),
   /** How often each server is probed: it finds servers that are back, and replays what they missed. */
   probeIntervalMs: z.int().min(100).max(600_000).default(5_000),
   /** Backoff between attempts to write an invalidation that a server refused or missed. */
   retry: backoff(100, 5_000),
   tls: memcachedTls,
+  /** Servers off loopback without memcached.tls.enabled are refused unless this is true. */
+  allowPlaintext,
 });
 
 const markers = z
@@ -139,8 +182,10 @@ const middlewarePurge = z
     /** Entries that cannot be read (strategy ENCRYPT) are deleted, since they may belong to the subject. */
     deleteUnreadable: z.boolean().default(true),
     repeatAfterMs: z.int().min(0).max(60_000).default(2_000),
-    scanTimeoutMs: z.int().min(100).default(120_000),
-    scanIdleMs: z.int().min(50).default(2_000),
+    scanTimeoutMs: timerMs().min(100).default(120_000),
+    scanIdleMs: timerMs().min(50).default(2_000),
+    /** A scan (or a markers listing) holds at most this many keys of a server; past it, what it listed. */
+    scanMaxKeys: z.int().min(1).max(50_000_000).default(250_000),
     /** Per server, an index of the cached validations, kept current from memcached's watcher. */
     index: z
       .strictObject({
@@ -199,6 +244,8 @@ const revocations = z
       .default(16 * 2 ** 20),
     retry: backoff(1_000, 30_000),
     tls: amqpTls,
+    /** An http:// authUrl off loopback is refused unless this is true: the credential would travel in clear. */
+    allowPlaintext,
   })
   .prefault({})
   .refine((r) => !r.enabled || r.authUrl !== undefined, {
@@ -261,7 +308,7 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
     .prefault({}),
-  shutdown: z.strictObject({ graceMs: z.int().min(0).default(10_000) }).prefault({}),
+  shutdown: z.strictObject({ graceMs: timerMs().min(0).default(10_000) }).prefault({}),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

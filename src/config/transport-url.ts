@@ -16,8 +16,13 @@ export interface TransportUrl {
   readonly hosts: readonly BrokerHost[];
   readonly vhost: string;
   readonly tls: boolean;
-  /** Query options other than `ssl`; oslo reads them as [oslo_messaging_rabbit] options. */
+  /**
+   * Query options other than `ssl` (oslo reads them as [oslo_messaging_rabbit] options), by name: only
+   * names shaped like an oslo option, since anything else may be a piece of a mistyped password.
+   */
   readonly ignoredOptions: readonly string[];
+  /** How many other options there were, whose names are not shown. */
+  readonly otherIgnoredOptions: number;
 }
 
 export class InvalidTransportUrl extends Error {
@@ -27,28 +32,31 @@ export class InvalidTransportUrl extends Error {
   }
 }
 
-const SCHEMES: Readonly<Record<string, { tls: boolean; port: number; name: TransportUrl['scheme'] }>> = {
-  rabbit: { tls: false, port: 5672, name: 'rabbit' },
-  amqp: { tls: false, port: 5672, name: 'amqp' },
-  amqps: { tls: true, port: 5671, name: 'amqps' },
-};
+// A Map: the scheme is the operator's text, and a plain object would answer `constructor` too.
+const SCHEMES: ReadonlyMap<string, { tls: boolean; port: number; name: TransportUrl['scheme'] }> = new Map([
+  ['rabbit', { tls: false, port: 5672, name: 'rabbit' }],
+  ['amqp', { tls: false, port: 5672, name: 'amqp' }],
+  ['amqps', { tls: true, port: 5671, name: 'amqps' }],
+]);
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
-const UNENCODED = "percent-encode '/', ',', '@' and ':' in user names and passwords (%2F %2C %40 %3A)";
+/** oslo option names are lowercase snake_case; only such a name is ever shown. */
+const OPTION_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+const UNENCODED =
+  "percent-encode '/', '?', '#', ',', '@', ':' and '%' in user names and passwords " +
+  '(%2F %3F %23 %2C %40 %3A %25)';
 
 // Error messages name the part that is wrong, never the URL itself: it carries passwords.
 export function parseTransportUrl(url: string): TransportUrl {
-  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(\/[^?#]*)?(?:\?([^#]*))?$/i.exec(url.trim());
+  const m = /^([a-z][a-z0-9+.-]*):\/\/(.*)$/is.exec(url.trim());
   if (!m) throw new InvalidTransportUrl('expected scheme://[user:pass@]host[:port][,…]/[vhost][?ssl=1]');
-  const [, rawScheme = '', netloc = '', path = '', query = ''] = m;
-  const scheme = SCHEMES[rawScheme.toLowerCase()];
+  const [, rawScheme = '', rest = ''] = m;
+  const scheme = SCHEMES.get(rawScheme.toLowerCase());
   if (!scheme) throw new InvalidTransportUrl('scheme must be rabbit://, amqp:// or amqps://');
+  const { netloc, path, query } = splitUrl(rest);
   const params = new URLSearchParams(query);
   const sslParam = params.get('ssl');
   const tls = scheme.tls || (sslParam !== null && TRUE_VALUES.has(sslParam.toLowerCase()));
   const port = scheme.tls || !tls ? scheme.port : 5671;
-  // An unencoded '/' or ',' in a password splits the URL in the wrong place, and the rest of the
-  // password would then be read (and logged) as a vhost or a host: refuse such URLs.
-  if (path.includes('@')) throw new InvalidTransportUrl(UNENCODED);
   const entries = netloc.split(',').filter((h) => h !== '');
   const withCredentials = entries.filter((h) => h.includes('@')).length;
   if (withCredentials > 0 && withCredentials < entries.length) {
@@ -56,13 +64,31 @@ export function parseTransportUrl(url: string): TransportUrl {
   }
   const hosts = entries.map((h, i) => parseHost(h, i, port));
   if (hosts.length === 0) throw new InvalidTransportUrl('no broker host given');
+  const options = [...new Set(params.keys())].filter((k) => k !== 'ssl');
+  const named = options.filter((k) => OPTION_NAME.test(k));
   return {
     scheme: scheme.name,
     hosts,
     vhost: decode(path.slice(1), 'the virtual host') || '/',
     tls,
-    ignoredOptions: [...new Set(params.keys())].filter((k) => k !== 'ssl'),
+    ignoredOptions: named,
+    otherIgnoredOptions: options.length - named.length,
   };
+}
+
+/**
+ * The host list ends at the first '/', '?' or '#', as in oslo (urlparse). A password holding one of
+ * them, unencoded, ends it early, and the rest of the password would be read (and shown) as a vhost,
+ * an option or a port; whatever it holds, an '@' follows. So an '@' after the host list is refused
+ * rather than guessed at, and so is a '#' (a transport_url has no fragment).
+ */
+function splitUrl(rest: string): { netloc: string; path: string; query: string } {
+  const end = rest.search(/[/?#]/);
+  const netloc = end < 0 ? rest : rest.slice(0, end);
+  const tail = end < 0 ? '' : rest.slice(end);
+  if (tail.includes('@') || tail.includes('#')) throw new InvalidTransportUrl(UNENCODED);
+  const q = tail.indexOf('?');
+  return { netloc, path: q < 0 ? tail : tail.slice(0, q), query: q < 0 ? '' : tail.slice(q + 1) };
 }
 
 function parseHost(entry: string, index: number, defaultPort: number): BrokerHost {

@@ -9,6 +9,7 @@ import { inflateSync } from 'node:zlib';
  * Returns the token body, or null when the value cannot be read.
  */
 export function readCachedToken(value: Uint8Array, flags = 0): Readonly<Record<string, unknown>> | null {
+  if (value.byteLength > MAX_ENTRY_BYTES) return null;
   const raw = (flags & BMEMCACHED_COMPRESSED) === 0 ? value : inflate(value);
   if (raw === null) return null;
   const text = Buffer.from(raw).toString('utf8');
@@ -20,11 +21,17 @@ const MAC_LENGTH = 64;
 // python-binary-memcached (auth_token with memcache TLS or SASL) zlib-compresses values over 128 bytes
 // and marks them with this flag.
 const BMEMCACHED_COMPRESSED = 1 << 3;
-const MAX_INFLATED_BYTES = 16 * 2 ** 20;
+/**
+ * The most of an entry that is read, stored or inflated: a real token entry, service catalog included,
+ * is tens of KB, while 16 KiB of zlib inflate to 16 MiB, whose parse stalls the purge for most of a
+ * second and takes hundreds of MB. A larger entry is unreadable (and deleted with those, as it may be
+ * the subject's).
+ */
+export const MAX_ENTRY_BYTES = 2 ** 20;
 
 function inflate(value: Uint8Array): Uint8Array | null {
   try {
-    return inflateSync(value, { maxOutputLength: MAX_INFLATED_BYTES });
+    return inflateSync(value, { maxOutputLength: MAX_ENTRY_BYTES });
   } catch {
     return null;
   }

@@ -1,4 +1,5 @@
 import { unzipSync } from 'node:zlib';
+import { boundedId } from './bounded-id.ts';
 import { MalformedNotification } from './errors.ts';
 import type { Notification } from './notification.ts';
 import { parseOsloTimestamp } from './timestamp.ts';
@@ -17,6 +18,7 @@ export interface EnvelopeLimits {
 // kombu names its zlib compressor "application/x-gzip" although the stream is zlib, not gzip.
 const ZLIB_CONTENT_TYPES = new Set(['application/x-gzip', 'application/zlib', 'zlib', 'gzip']);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const MAX_EVENT_TYPE_LENGTH = 255;
 
 /**
  * Bytes on the wire → the notification inside, for oslo envelope v2 and bare v1 messages alike, and
@@ -120,13 +122,21 @@ function toNotification(message: Record<string, unknown>, envelopeVersion: 1 | 2
   if (typeof eventType !== 'string' || eventType.length === 0) {
     throw new MalformedNotification('field-type', 'event_type is missing or not a string');
   }
+  // Keystone's longest is under 60 characters; a name is logged and counted, never held long.
+  if (eventType.length > MAX_EVENT_TYPE_LENGTH) {
+    throw new MalformedNotification(
+      'field-type',
+      `event_type is longer than ${MAX_EVENT_TYPE_LENGTH} characters`,
+    );
+  }
   const payload = message.payload;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     throw new MalformedNotification('field-type', 'payload is missing or not an object');
   }
   const timestamp = optionalString(message, 'timestamp');
+  const messageId = optionalString(message, 'message_id') ?? optionalString(message, '_unique_id');
   return {
-    messageId: optionalString(message, 'message_id') ?? optionalString(message, '_unique_id'),
+    messageId: messageId === null ? null : boundedId(messageId),
     eventType,
     publisherId: optionalString(message, 'publisher_id'),
     priority: optionalString(message, 'priority'),

@@ -27,9 +27,26 @@ export function encodeMarkerValue(epochMs: number): string {
   return String(Math.trunc(epochMs));
 }
 
-/** The marker's time, or null for a value no v1 writer produced (the writer then overwrites it). */
+/**
+ * The marker's time, or null for a value no v1 writer produced (the writer then overwrites it). Exact:
+ * past 2^53 − 1 a number no longer holds every integer (9999999999999999 would read as 1e16, which
+ * re-asserted elsewhere is no v1 value), so such values are no markers.
+ */
 export function decodeMarkerValue(value: string): number | null {
-  return MARKER_VALUE.test(value) ? Number(value) : null;
+  if (!MARKER_VALUE.test(value)) return null;
+  const ms = Number(value);
+  return Number.isSafeInteger(ms) ? ms : null;
+}
+
+/** How far beyond the skew margin a marker read back may lie ahead of the daemon's clock. */
+export const FUTURE_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * A marker dated further ahead than any writer's clock can be (one planted by hand or by a broken
+ * clock) would, spread to every server, invalidate its subject until that date: it is not spread.
+ */
+export function isTooFarAhead(valueMs: number, nowMs: number, clockSkewMarginMs: number): boolean {
+  return valueMs > nowMs + clockSkewMarginMs + FUTURE_TOLERANCE_MS;
 }
 
 /**

@@ -1,6 +1,9 @@
+import { boundedId } from './bounded-id.ts';
+
 /**
  * The last N message ids applied, oldest evicted first. oslo's listener keeps 16; a larger window also
- * absorbs the burst of redeliveries that follows a reconnect.
+ * absorbs the burst of redeliveries that follows a reconnect. Ids are held bounded (core/bounded-id.ts),
+ * whichever source gave them: N ids must never cost N times what a publisher chose to send.
  */
 export class RecentIds {
   readonly #capacity: number;
@@ -11,10 +14,11 @@ export class RecentIds {
   }
 
   has(id: string): boolean {
-    return this.#ids.has(id);
+    return this.#ids.has(boundedId(id));
   }
 
-  add(id: string): void {
+  add(unbounded: string): void {
+    const id = boundedId(unbounded);
     this.#ids.delete(id);
     this.#ids.add(id);
     if (this.#ids.size > this.#capacity) {

@@ -13,17 +13,18 @@ const UPDATED_DELETED_DISABLED = new Set(['updated', 'deleted', 'disabled']);
 const DELETED = new Set(['deleted']);
 
 // `disabled` is never published by Keystone 22 (it is public=False); it is handled in case a release does.
-const SUBJECT_RULES: Readonly<Record<string, SubjectRule>> = {
-  user: { operations: UPDATED_DELETED_DISABLED, kind: 'user' },
-  project: { operations: UPDATED_DELETED_DISABLED, kind: 'project' },
-  domain: { operations: UPDATED_DELETED_DISABLED, kind: 'domain' },
-  role: { operations: DELETED, kind: 'role' },
-  'OS-TRUST:trust': { operations: DELETED, kind: 'trust' },
-  'OS-OAUTH1:consumer': { operations: DELETED, kind: 'oauth-consumer' },
-  'OS-OAUTH1:access_token': { operations: DELETED, kind: 'oauth-token' },
-  application_credential: { operations: DELETED, kind: 'app-cred' },
-  identity_provider: { operations: new Set(['deleted', 'disabled']), kind: 'global' },
-};
+// A Map: the resource type comes from the notification, and a plain object would answer `constructor`.
+const SUBJECT_RULES: ReadonlyMap<string, SubjectRule> = new Map([
+  ['user', { operations: UPDATED_DELETED_DISABLED, kind: 'user' }],
+  ['project', { operations: UPDATED_DELETED_DISABLED, kind: 'project' }],
+  ['domain', { operations: UPDATED_DELETED_DISABLED, kind: 'domain' }],
+  ['role', { operations: DELETED, kind: 'role' }],
+  ['OS-TRUST:trust', { operations: DELETED, kind: 'trust' }],
+  ['OS-OAUTH1:consumer', { operations: DELETED, kind: 'oauth-consumer' }],
+  ['OS-OAUTH1:access_token', { operations: DELETED, kind: 'oauth-token' }],
+  ['application_credential', { operations: DELETED, kind: 'app-cred' }],
+  ['identity_provider', { operations: new Set(['deleted', 'disabled']), kind: 'global' }],
+] satisfies Array<[string, SubjectRule]>);
 
 /**
  * The invalidation targets of one event; empty means the event changes no cached validation
@@ -45,7 +46,7 @@ function targetedTargets(event: IdentityEvent): Target[] {
   if (resourceType === null || operation === null) return [];
   if (resourceType === 'group') return groupTargets(event, operation);
   if (resourceType === 'role_assignment') return assignmentTargets(event, operation);
-  const rule = SUBJECT_RULES[resourceType];
+  const rule = SUBJECT_RULES.get(resourceType);
   if (!rule?.operations.has(operation)) return [];
   if (rule.kind === 'global' || event.resourceId === null) return [GLOBAL];
   return [target(rule.kind, event.resourceId)];

@@ -73,6 +73,7 @@ export class Metrics {
   readonly itemsRequested: Counter<'action'>;
   readonly itemsWritten: Counter<'action'>;
   readonly wipes: Counter<'server'>;
+  readonly markersIgnored: Counter<'reason'>;
   readonly revocations: RevocationMetrics;
   readonly purgeIndex: PurgeIndexMetrics;
 
@@ -190,6 +191,12 @@ export class Metrics {
       name: 'kci_memcached_wipes_total',
       help: "Times a server was found without the daemon's sentinel (restarted, flushed, evicting): live markers re-asserted.",
       labelNames: ['server'],
+      registers,
+    });
+    this.markersIgnored = new Counter({
+      name: 'kci_markers_ignored_total',
+      help: 'Values read back under the marker prefix and not re-asserted, by reason: not-a-marker, too-far-ahead.',
+      labelNames: ['reason'],
       registers,
     });
     new Gauge({

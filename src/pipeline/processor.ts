@@ -56,8 +56,9 @@ export class Processor {
     const { invalidation } = content;
     if (invalidation.targets.length === 0) {
       metrics.outcomes.inc({ outcome: 'ignored', source });
+      // Not remembered: it costs nothing to ignore again, and failed logins (most of the traffic) would
+      // push the ids of applied invalidations out of the window.
       logger.debug(context, 'no invalidation for this event');
-      this.#remember(item.id);
       return APPLIED;
     }
     try {

@@ -8,6 +8,16 @@
  * A command rejects with a `CacheServerError` (cache-errors.ts) when the server failed it, and with a
  * `RangeError` for a key memcached would refuse (1–250 printable ASCII characters).
  */
+/**
+ * Whether memcached's text protocol can name `key` (1–250 printable ASCII characters). A listing may
+ * hold other keys (stored over the binary or meta protocol by any client); asking for one is refused.
+ */
+export function isTextProtocolKey(key: string): boolean {
+  return TEXT_PROTOCOL_KEY.test(key);
+}
+
+const TEXT_PROTOCOL_KEY = /^[\x21-\x7e]{1,250}$/;
+
 export interface CacheServer {
   /** `host:port`, as in logs and metrics. */
   readonly name: string;
@@ -80,6 +90,8 @@ export interface ListingLimits {
   readonly timeoutMs: number;
   /** Servers that may never end a listing (memcached before 1.6.9) end it after this much silence. */
   readonly idleMs: number;
+  /** A listing stops at this many keys (`truncated`): what a server holds must not size our memory. */
+  readonly maxKeys: number;
 }
 
 export interface ListedKey {
@@ -95,4 +107,6 @@ export interface KeyListing {
   readonly keys: ListedKey[];
   /** False when the listing ended by silence instead of its end marker. */
   readonly complete: boolean;
+  /** True when it stopped at `maxKeys` (then not complete either). */
+  readonly truncated?: boolean;
 }

@@ -152,7 +152,7 @@ describe.each(HARNESSES)('the cache-server port: %s', (_name, start) => {
     await s.add(key('a'), 'y', TTL);
     await s.add(key('forever'), 'z', 0);
     await s.add(`${prefix.slice(0, -1)}-other:a`, 'w', TTL);
-    const listing = await s.listKeys(prefix, { timeoutMs: 10_000, idleMs: 1_000 });
+    const listing = await s.listKeys(prefix, { timeoutMs: 10_000, idleMs: 1_000, maxKeys: 1_000 });
     expect(listing.complete).toBe(true);
     const keys = [...listing.keys].sort((x, y) => x.key.localeCompare(y.key));
     expect(keys.map((k) => k.key)).toEqual([key('a'), key('b'), key('forever')]);
@@ -166,9 +166,9 @@ describe.each(HARNESSES)('the cache-server port: %s', (_name, start) => {
   it('an aborted listing rejects with the abort', async () => {
     const stop = new AbortController();
     stop.abort();
-    await expect(s.listKeys(prefix, { timeoutMs: 10_000, idleMs: 1_000 }, stop.signal)).rejects.toThrow(
-      /abort/i,
-    );
+    await expect(
+      s.listKeys(prefix, { timeoutMs: 10_000, idleMs: 1_000, maxKeys: 1_000 }, stop.signal),
+    ).rejects.toThrow(/abort/i);
   });
 
   it('refuses a key memcached would refuse, before sending anything', async () => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { TEST_QUEUE_ARGUMENTS } from '../support/broker.ts';
 import { type ChildDaemon, runCli, writeConfig } from '../support/child-daemon.ts';
+import { ConfirmedPublisher } from '../support/confirmed-publisher.ts';
 import { keys } from '../support/memcached-probe.ts';
 import { restartableMemcached } from '../support/memcached-process.ts';
 import { osloV2Body } from '../support/oslo-wire.ts';
@@ -26,60 +26,6 @@ const TEST_TIMEOUT_MS = 300_000;
 /** How long a SIGTERMed daemon may take to exit: its grace period (2 s) and the closing handshakes. */
 const EXIT_LIMIT_MS = 15_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Publishes like oslo (persistent, confirmed) and rides out broker restarts by reconnecting. */
-class Publisher {
-  #channel: ConfirmChannel | null = null;
-  #connection: ChannelModel | null = null;
-  readonly #url: string;
-
-  constructor(url: string) {
-    this.#url = url;
-  }
-
-  async publish(bodies: readonly Buffer[]): Promise<void> {
-    for (let i = 0; i < bodies.length; ) {
-      const batch = bodies.slice(i, i + 50);
-      try {
-        const channel = await this.#connect();
-        for (const body of batch) {
-          channel.publish(NAME, 'notifications.info', body, {
-            deliveryMode: 2,
-            contentType: 'application/json',
-          });
-        }
-        await channel.waitForConfirms();
-        i += batch.length;
-      } catch {
-        this.#channel = null; // the broker went away: publish the batch again (duplicates are harmless)
-        await sleep(200);
-      }
-    }
-  }
-
-  async depth(queue: string): Promise<number> {
-    return (await (await this.#connect()).checkQueue(queue)).messageCount;
-  }
-
-  async close(): Promise<void> {
-    await this.#connection?.close().catch(() => {});
-  }
-
-  async #connect(): Promise<ConfirmChannel> {
-    if (this.#channel) return this.#channel;
-    const connection = await amqp.connect(this.#url);
-    this.#connection = connection;
-    connection.on('error', () => {});
-    connection.on('close', () => {
-      this.#channel = null;
-    });
-    const channel = await connection.createConfirmChannel();
-    channel.on('error', () => {});
-    await channel.assertExchange(NAME, 'topic', { durable: true });
-    this.#channel = channel;
-    return channel;
-  }
-}
 
 describe('chaos: every fault while 5,000 notifications flow', () => {
   const rabbit = usePrivateBroker();
@@ -156,7 +102,7 @@ shutdown: { graceMs: 2000 }
         daemon = await start();
       };
       let daemon = await start();
-      const publisher = new Publisher(rabbit().url);
+      const publisher = new ConfirmedPublisher([rabbit().url], NAME);
       const proxies: TestProxy[] = [mcA, mcB, hostA, hostB];
 
       // Each phase publishes its share while one fault is injected and healed; the fault begins once

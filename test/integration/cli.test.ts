@@ -10,6 +10,7 @@ import { runName } from '../support/run-name.ts';
 import { waitFor } from '../support/wait.ts';
 
 const SECRET = `kci-secret-${randomBytes(8).toString('hex')}`;
+const POOL = runName('kci-test-cli');
 
 async function cli(
   args: string[],
@@ -25,6 +26,7 @@ describe('keystone-cache-invalidator CLI', () => {
     const path = writeConfig(
       testConfigYaml(runName('kci-test-cli'), {
         url: `rabbit://kci:${SECRET}@rmq-0:5672,kci:${SECRET}@rmq-1/nova?heartbeat_timeout_threshold=30`,
+        amqp: ['allowPlaintext: true'],
       }),
     );
     const { code, output } = await cli(['check-config', '--config', path]);
@@ -32,6 +34,20 @@ describe('keystone-cache-invalidator CLI', () => {
     expect(output).toContain('configuration OK');
     expect(output).toContain('amqp://rmq-0:5672/nova, amqp://rmq-1:5672/nova');
     expect(output).toContain('warning:   transport_url option "heartbeat_timeout_threshold" is not used');
+    expect(output).toContain('warning:   broker rmq-1:5672: plaintext (allowPlaintext: true)');
+    expect(output).not.toContain(SECRET);
+  });
+
+  it('check-config refuses plaintext to a broker off loopback with exit 2, naming the override', async () => {
+    const url = `rabbit://kci:${SECRET}@rmq-0:5672/`;
+    const { code, output } = await cli([
+      'check-config',
+      '--config',
+      writeConfig(testConfigYaml(POOL, { url })),
+    ]);
+    expect(code).toBe(2);
+    expect(output).toContain('amqp: the transport_url asks for no TLS and host 1 is off loopback');
+    expect(output).toContain('set amqp.allowPlaintext: true');
     expect(output).not.toContain(SECRET);
   });
 

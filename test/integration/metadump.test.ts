@@ -1,10 +1,11 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { type Listed, listKeys } from '../../src/adapters/memcached/metadump.ts';
 import { parseMemcachedServer } from '../../src/config/memcached-servers.ts';
 import { CacheProtocolError, CacheTimeout } from '../../src/ports/cache-errors.ts';
 import type { ServerAddress } from '../../src/ports/cache-server.ts';
-import { SERVERS, setMany } from '../support/memcached-probe.ts';
+import { command, SERVERS, setMany } from '../support/memcached-probe.ts';
+import { runName } from '../support/run-name.ts';
 
 const socket = { connectTimeoutMs: 1000, tls: null };
 const listed = (address: ServerAddress): Listed => ({
@@ -12,7 +13,7 @@ const listed = (address: ServerAddress): Listed => ({
   address,
   socket,
 });
-const limits = { timeoutMs: 1500, idleMs: 200 };
+const limits = { timeoutMs: 1500, idleMs: 200, maxKeys: 10_000 };
 const servers: net.Server[] = [];
 
 /** A scripted "memcached": the nth connection gets replies[n] (then the socket stays open, silent). */
@@ -83,7 +84,7 @@ describe('listing keys with lru_crawler metadump', () => {
   it('stops at once when aborted (the daemon is stopping)', async () => {
     const silent = await scripted(['']);
     const stop = new AbortController();
-    const listing = listKeys(silent, 'hash', 'tokens/', { timeoutMs: 60_000, idleMs: 200 }, stop.signal);
+    const listing = listKeys(silent, 'hash', 'tokens/', { ...limits, timeoutMs: 60_000 }, stop.signal);
     setTimeout(() => stop.abort(), 50);
     await expect(listing).rejects.toThrow(/aborted/);
   });
@@ -93,9 +94,26 @@ describe('listing keys with lru_crawler metadump', () => {
     const server = listed(parseMemcachedServer(SERVERS[0]));
     const listings = await Promise.all(
       [1, 2, 3, 4].map(() =>
-        listKeys(server, 'hash', 'tokens/kci-concurrent', { timeoutMs: 10_000, idleMs: 200 }),
+        listKeys(server, 'hash', 'tokens/kci-concurrent', { ...limits, timeoutMs: 10_000 }),
       ),
     );
     for (const l of listings) expect(l.keys.map((k) => k.key)).toEqual(['tokens/kci-concurrent']);
+  });
+
+  it('holds at most maxKeys keys of a server that has more, and says it stopped there', async () => {
+    const prefix = `tokens/${runName('kci-cap')}-`;
+    const keys = Array.from({ length: 50 }, (_, i) => `${prefix}${i}`);
+    onTestFinished(async () => {
+      const deletes = keys.map((k) => `delete ${k} noreply\r\n`).join('');
+      await command(SERVERS[0], `${deletes}version`, /VERSION [^\r]*\r\n$/);
+    });
+    await setMany(
+      SERVERS[0],
+      keys.map((k) => [k, 'x'] as const),
+    );
+    const server = listed(parseMemcachedServer(SERVERS[0]));
+    const listing = await listKeys(server, 'hash', prefix, { ...limits, timeoutMs: 10_000, maxKeys: 10 });
+    expect(listing.keys).toHaveLength(10);
+    expect(listing).toMatchObject({ complete: false, truncated: true });
   });
 });

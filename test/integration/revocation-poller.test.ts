@@ -105,7 +105,7 @@ async function poller(
   const client = new KeystoneClient({
     authUrl: url,
     credentials: options.credentials ?? APP_CRED,
-    http: { timeoutMs: 300, maxResponseBytes: options.maxResponseBytes ?? 65_536, tls: {} },
+    http: { timeoutMs: 300, maxResponseBytes: options.maxResponseBytes ?? 65_536, tls: () => ({}) },
   });
   const metrics = p.metrics.revocations;
   metrics.started();

@@ -27,6 +27,7 @@ const PURGE_SETTINGS = {
   repeatAfterMs: 0,
   scanTimeoutMs: 10_000,
   scanIdleMs: 2_000,
+  scanMaxKeys: 250_000,
 } as const;
 const NO_PURGE_OBSERVER = { looked: () => {}, scanned: () => {}, deleted: () => {}, failed: () => {} };
 const REGION_SETTINGS = {
@@ -46,7 +47,7 @@ describe('TLS to memcached and to the broker', () => {
     const c = new MemcachedConnection(parseMemcachedServer(memcached.address), {
       connectTimeoutMs: 2000,
       requestTimeoutMs: 2000,
-      tls: tlsOptions(tls),
+      tls: () => tlsOptions(tls),
     });
     conns.push(c);
     return c;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
+import { inCgroup } from '../../scripts/bench/memory-cgroup.ts';
 import { CLI } from './paths.ts';
 import { tempDir } from './temp-dirs.ts';
 import { waitFor } from './wait.ts';
@@ -21,8 +22,11 @@ export function writeConfig(yaml: string): string {
   return path;
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildDaemon {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/** `cgroup`: run inside this memory cgroup (test/support/memory-limit.ts). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cgroup?: string): ChildDaemon {
+  const node = [process.execPath, CLI, ...args];
+  const [command, ...rest] = cgroup === undefined ? node : inCgroup(cgroup, node);
+  const child = spawn(command as string, rest, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

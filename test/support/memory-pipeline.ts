@@ -41,9 +41,10 @@ export function capturingLogger(): { logger: Logger; lines: string[] } {
 export function unitConfig(extra = ''): Config {
   return parseConfig(
     `region: unit
-amqp: { url: "rabbit://unit:unit@broker.invalid:5672/" }
+amqp: { url: "rabbit://unit:unit@broker.invalid:5672/", allowPlaintext: true }
 memcached:
   servers: ["mc-a:11211", "mc-b:11211"]
+  allowPlaintext: true
   retry: { initialDelayMs: 1, maxDelayMs: 5 }
 ${extra}`,
     'unit test',

@@ -30,7 +30,15 @@ export interface PrivateBroker {
   stop(): Promise<void>;
 }
 
-export async function startPrivateBroker(): Promise<PrivateBroker> {
+export interface PrivateBrokerOptions {
+  /**
+   * Erlang schedulers (`+S`): one per node keeps three nodes of a cluster from crowding out the rest
+   * of a small machine. Unset: the VM's default, one per core.
+   */
+  readonly schedulers?: number;
+}
+
+export async function startPrivateBroker(options: PrivateBrokerOptions = {}): Promise<PrivateBroker> {
   const dir = tempDir(`${DIR_PREFIX}${process.pid}`);
   // The node runs as the rabbitmq user (the Debian wrapper switches to it) and writes its data here.
   chmodSync(dir, 0o777);
@@ -49,6 +57,9 @@ export async function startPrivateBroker(): Promise<PrivateBroker> {
     RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
     RABBITMQ_LOG_BASE: join(dir, 'log'),
     RABBITMQ_PID_FILE: join(dir, 'pid'),
+    ...(options.schedulers === undefined
+      ? {}
+      : { RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: `+S ${options.schedulers}:${options.schedulers}` }),
   };
   const ctl = async (...args: string[]) =>
     (await run(RABBITMQCTL, ['-n', node, ...args], { encoding: 'utf8', timeout: 60_000 })).stdout;

@@ -59,7 +59,7 @@ describe('the Helm chart', () => {
     const values = coalesce(defaults, parse(read(`examples/${file}`))) as { config: Record<string, unknown> };
     const dir = tempDir('kci-chart');
     const urlFile = join(dir, 'url');
-    writeFileSync(urlFile, 'rabbit://kci:secret@rmq-0.central:5672/');
+    writeFileSync(urlFile, 'rabbit://kci:secret@rmq-0.central:5671/?ssl=1');
     writeFileSync(join(dir, 'secret'), 'poller-secret');
     const revocations = values.config.revocations as Record<string, unknown>;
     const secretField =

@@ -2,27 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ENV_OVERRIDES } from '../../src/config/env-overrides.ts';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load.ts';
+import { loadConfig, parseConfig } from '../../src/config/load.ts';
+import { minimal, NEXT, problems, SECRET, withField } from '../support/config-text.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { tempDir } from '../support/temp-dirs.ts';
-
-const SECRET = 'pa55-w0rd-never-logged';
-const minimal = `region: region-two
-amqp:
-  url: rabbit://kci:${SECRET}@rmq-0:5672,kci:${SECRET}@rmq-1:5672/openstack
-memcached:
-  servers: ["inet:10.0.0.1:11211", "10.0.0.2:11211", "inet6:[fd00::3]:11211", "mc-4"]
-`;
-
-function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(yaml, 'test.yaml', env);
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 describe('configuration', () => {
   it('fills safe defaults around the minimal contract', () => {
@@ -118,8 +101,42 @@ http:
       minimal.replace('memcached:\n', 'memcached:\n  tls: { enabled: true, keyFile: /k.pem }\n'),
       'memcached.tls: certFile and keyFile go together',
     ],
+    [
+      'a key passphrase without a key',
+      minimal.replace('memcached:\n', 'memcached:\n  tls: { enabled: true, keyPassphraseFile: /p }\n'),
+      'memcached.tls: keyPassphraseFile needs keyFile',
+    ],
     ['a port out of range', `${minimal}http: { port: 70000 }\n`, 'http.port:'],
-    ['YAML that does not parse', `${minimal}  url: [unclosed ${SECRET}\n`, 'not valid YAML at line'],
+    [
+      'YAML that does not parse',
+      `${minimal}  url: [unclosed ${SECRET}\n`,
+      `test.yaml:${NEXT + 1}:1: not valid YAML (`,
+    ],
+    [
+      'an alias without its anchor',
+      `${minimal}markers: *settings\n`,
+      `test.yaml:${NEXT}:10: this alias names no anchor`,
+    ],
+    [
+      'an alias bomb',
+      `${minimal}x: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\ny: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nz: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nw: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n`,
+      `test.yaml:${NEXT + 1}:8: aliases expand to more than 100 nodes`,
+    ],
+    ...[
+      'amqp.connectTimeoutMs',
+      'amqp.reconnect.maxDelayMs',
+      'memcached.connectTimeoutMs',
+      'memcached.requestTimeoutMs',
+      'memcached.retry.initialDelayMs',
+      'middlewarePurge.scanTimeoutMs',
+      'middlewarePurge.scanIdleMs',
+      'revocations.retry.maxDelayMs',
+      'shutdown.graceMs',
+    ].map((field) => [
+      `a timer Node cannot run (${field}: 2^31 ms)`,
+      withField(field, 2 ** 31),
+      `${field}: at most 2147483647 ms (about 24.8 days), the longest timer Node can run: lower it`,
+    ]),
   ])('rejects %s, naming the field', (_what, yaml, expected) => {
     const found = problems(yaml);
     expect(found.join('\n')).toContain(expected);
@@ -193,103 +210,7 @@ http:
   it('ships config/example.yaml and config/local.yaml that validate', () => {
     for (const file of ['config/example.yaml', 'config/local.yaml']) {
       const text = readFileSync(join(REPO_ROOT, file), 'utf8');
-      expect(() => parseConfig(text, file, { KCI_AMQP_URL: 'rabbit://u:p@h/' })).not.toThrow();
+      expect(() => parseConfig(text, file, { KCI_AMQP_URL: 'rabbit://u:p@h/?ssl=1' })).not.toThrow();
     }
-  });
-});
-
-describe("the revocation poller's configuration", () => {
-  const dir = () => tempDir('kci-revocations-config');
-  const withPoller = (lines: string) => `${minimal}revocations:\n  enabled: true\n${lines}`;
-
-  it('is off by default, with no credentials read', () => {
-    const c = parseConfig(minimal, 'test.yaml');
-    expect(c.revocations.enabled).toBe(false);
-    expect(c.revocations.credentials).toBeNull();
-    expect(c.revocations.intervalMs).toBe(1000);
-    expect(c.revocations.lookBackSeconds).toBe(600);
-  });
-
-  it('reads an application credential secret from its file, and keeps the file name out of the result', () => {
-    const file = join(dir(), 'secret');
-    writeFileSync(file, `${SECRET}\n`);
-    const c = parseConfig(
-      withPoller(
-        `  authUrl: https://keystone.central:5000/v3\n  applicationCredentialId: abc\n  applicationCredentialSecretFile: ${file}\n`,
-      ),
-      'test.yaml',
-    );
-    expect(c.revocations.credentials).toEqual({
-      kind: 'application-credential',
-      id: 'abc',
-      name: undefined,
-      username: undefined,
-      userDomainName: 'Default',
-      secret: SECRET,
-    });
-    expect('applicationCredentialSecretFile' in c.revocations).toBe(false);
-  });
-
-  it('reads a password, scoped to a project', () => {
-    const file = join(dir(), 'password');
-    writeFileSync(file, SECRET);
-    const c = parseConfig(
-      withPoller(
-        `  authUrl: http://ks:5000\n  username: kci\n  passwordFile: ${file}\n  projectName: service\n`,
-      ),
-      'test.yaml',
-    );
-    expect(c.revocations.credentials).toMatchObject({
-      kind: 'password',
-      username: 'kci',
-      password: SECRET,
-      scope: { project: 'service', projectDomainName: 'Default' },
-    });
-  });
-
-  it.each([
-    [
-      'no authUrl',
-      '  applicationCredentialId: a\n  applicationCredentialSecretFile: /s\n',
-      'revocations: authUrl is required',
-    ],
-    [
-      'an authUrl that is not http(s)',
-      '  authUrl: ftp://ks/v3\n  applicationCredentialId: a\n  applicationCredentialSecretFile: /s\n',
-      'revocations.authUrl:',
-    ],
-    ['no credentials', '  authUrl: http://ks:5000/v3\n', 'revocations: set one credential'],
-    [
-      'two kinds of credentials',
-      '  authUrl: http://ks/v3\n  applicationCredentialId: a\n  applicationCredentialSecretFile: /s\n  username: u\n  passwordFile: /p\n  projectName: p\n',
-      'revocations: set one credential',
-    ],
-    [
-      'a password without a scope',
-      '  authUrl: http://ks/v3\n  username: u\n  passwordFile: /p\n',
-      'revocations: a password needs one scope',
-    ],
-    [
-      'a missing secret file',
-      '  authUrl: http://ks/v3\n  applicationCredentialId: a\n  applicationCredentialSecretFile: /nonexistent/secret\n',
-      'revocations.applicationCredentialSecretFile: cannot read the file: ENOENT',
-    ],
-    [
-      'a look-back longer than Keystone keeps events',
-      '  lookBackSeconds: 7200\n  retentionSeconds: 5400\n',
-      'revocations: lookBackSeconds cannot exceed',
-    ],
-    ['a misspelt field', '  authURL: http://ks/v3\n', 'revocations: unknown field "authURL"'],
-  ])('rejects %s, naming the field', (_what, lines, expected) => {
-    expect(problems(withPoller(lines)).join('\n')).toContain(expected);
-  });
-
-  it('an empty secret file is refused', () => {
-    const file = join(dir(), 'empty');
-    writeFileSync(file, '\n');
-    const lines = `  authUrl: http://ks/v3\n  applicationCredentialId: a\n  applicationCredentialSecretFile: ${file}\n`;
-    expect(problems(withPoller(lines)).join('\n')).toContain(
-      'revocations.applicationCredentialSecretFile: the file is empty',
-    );
   });
 });

@@ -8,11 +8,20 @@ describe('dead-lettered messages: a drop by the broker is a gap, our own parking
     ['maxlen', 'maxlen'],
     ['expired', 'expired'],
     ['delivery_limit', 'delivery_limit'],
-    ['something-new', 'something-new'],
+    ['something-new', 'other'],
+    ['constructor', 'other'],
+    ['__proto__', 'other'],
+    ['toString', 'other'],
     ['not a <word>', 'other'],
     ['', 'other'],
   ])('%s from the pool queue → %s', (reason, gap) => {
     expect(droppedFrom('pool', death(reason))).toBe(gap);
+  });
+
+  it('forged headers answer only with what they hold themselves, never with Object.prototype', () => {
+    const inherited = Object.create({ reason: 'maxlen', queue: 'pool' }) as Record<string, unknown>;
+    expect(droppedFrom('pool', { 'x-death': [inherited] })).toBeNull();
+    expect(droppedFrom('pool', Object.create({ 'x-first-death-queue': 'pool' }))).toBeNull();
   });
 
   it('a rejection (this daemon parking a message) is no gap', () => {

@@ -89,6 +89,22 @@ describe('oslo envelope', () => {
     expect(n.eventType).toBe('identity.user.updated');
   });
 
+  it('never keeps a huge message_id whole: 1.1 KB of zlib inflating to a 1,000,000-character id', () => {
+    const huge = (c: string) => JSON.stringify({ ...inner, message_id: c.repeat(1_000_000) });
+    const body = deflateSync(huge('a'), { level: 9 });
+    expect(body.byteLength).toBeLessThan(1200);
+    const id = parseEnvelope(raw(body, { compression: 'zlib' }), limits).messageId;
+    expect(id?.length).toBeLessThanOrEqual(128);
+    // Still an identity: the same id gives the same, another id another.
+    expect(parseEnvelope(raw(huge('a')), limits).messageId).toBe(id);
+    expect(parseEnvelope(raw(huge('b')), limits).messageId).not.toBe(id);
+  });
+
+  it('parks an event_type no Keystone sends, too long to log or count', () => {
+    const long = JSON.stringify({ ...inner, event_type: `identity.${'x'.repeat(10_000)}` });
+    expect(reasonOf(() => parseEnvelope(raw(long), limits))).toBe('field-type');
+  });
+
   it('falls back to _unique_id when message_id is absent', () => {
     const { message_id: _, ...rest } = inner;
     expect(parseEnvelope(raw(JSON.stringify(rest)), limits).messageId).toBe(inner._unique_id);

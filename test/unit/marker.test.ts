@@ -5,6 +5,7 @@ import {
   encodeId,
   encodeMarkerValue,
   isStale,
+  isTooFarAhead,
   markerKey,
   markerTime,
 } from '../../src/core/marker.ts';
@@ -53,6 +54,19 @@ describe('marker values', () => {
 
   it.each(['', '-1', '1.5', ' 12', 'abc', '1'.repeat(17)])('does not read %j as a marker', (v) => {
     expect(decodeMarkerValue(v)).toBeNull();
+  });
+
+  it('reads every value up to 2^53 − 1 exactly, and none beyond (no float rounding)', () => {
+    expect(decodeMarkerValue('9007199254740991')).toBe(Number.MAX_SAFE_INTEGER);
+    for (const v of ['9007199254740992', '9007199254740993', '9999999999999999']) {
+      expect(decodeMarkerValue(v)).toBeNull();
+    }
+  });
+
+  it('a marker more than the skew margin and five minutes ahead of the clock is too far ahead to spread', () => {
+    const now = 1_795_000_000_000;
+    expect(isTooFarAhead(now + 2_000 + 300_000, now, 2_000)).toBe(false);
+    expect(isTooFarAhead(now + 2_000 + 300_001, now, 2_000)).toBe(true);
   });
 
   it('adds the clock-skew margin to the writer clock', () => {

@@ -31,6 +31,19 @@ describe("reading keystonemiddleware's cached validations", () => {
     expect(readCachedToken(Buffer.from('not zlib'), 8)).toBeNull();
   });
 
+  it('does not inflate or parse a small compressed entry that would become 15 MiB', () => {
+    const token = { ...fixtureToken('None'), padding: 'x'.repeat(15 * 2 ** 20) };
+    const bomb = deflateSync(Buffer.from(JSON.stringify({ token })), { level: 9 });
+    expect(bomb.byteLength).toBeLessThan(32 * 1024);
+    // Inflated in full (the old 16 MiB ceiling), this parsed to a token; over the cap it is unreadable.
+    expect(readCachedToken(bomb, 8)).toBeNull();
+  });
+
+  it('does not parse an uncompressed entry over the limit', () => {
+    const token = { ...fixtureToken('None'), padding: 'x'.repeat(2 * 2 ** 20) };
+    expect(readCachedToken(Buffer.from(JSON.stringify({ token })))).toBeNull();
+  });
+
   it('reads the legacy [data, expires] form', () => {
     const token = fixtureToken('None');
     expect(readCachedToken(Buffer.from(JSON.stringify([{ token }, 1795327152])))).toEqual(token);

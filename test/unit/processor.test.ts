@@ -53,6 +53,15 @@ describe('the processor, on in-memory servers', () => {
     expect(await counter(p.metrics.outcomes, { outcome: 'ignored' })).toBe(3);
   });
 
+  it('does not remember the ids of events it ignores', async () => {
+    const p = pipeline();
+    const id = '5b8e2f1c-0d2a-4d1e-9c61-2f0f3a7f4e10';
+    await p.processor.handle(item(osloV2Body('identity.authenticate', { outcome: 'failure' }, id)));
+    await p.processor.handle(item(osloV2Body('identity.user.updated', { resource_info: 'u1' }, id)));
+    expect(await counter(p.metrics.outcomes, { outcome: 'duplicate' })).toBe(0);
+    for (const server of p.servers) expect(server.keys()).toEqual(['kci:v1:user:u1']);
+  });
+
   it('parks what can never be applied, with its reason, and counts it', async () => {
     const p = pipeline();
     const bad = [

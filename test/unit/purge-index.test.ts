@@ -18,7 +18,7 @@ const SETTINGS: PurgeIndexSettings = {
   heartbeatMs: 1_000,
   fenceTimeoutMs: 200,
   readBatchSize: 16,
-  listing: { timeoutMs: 1_000, idleMs: 100 },
+  listing: { timeoutMs: 1_000, idleMs: 100, maxKeys: 10_000 },
   retry: { initialDelayMs: 5, maxDelayMs: 10 },
 };
 

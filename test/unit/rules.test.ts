@@ -125,6 +125,13 @@ describe('rules for events the fixtures do not carry', () => {
     expect(targetsOf(notification('identity.group.updated', payload))).toEqual(['global']);
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'a resource type named like an Object property (identity.%s.deleted) invalidates nothing',
+    (type) => {
+      expect(targetsOf(notification(`identity.${type}.deleted`, { resource_info: 'x' }))).toEqual([]);
+    },
+  );
+
   it.each([
     ['a numeric resource_info', 'identity.user.updated', { resource_info: 42 }],
     ['a numeric CADF target.id', 'identity.user.updated', cadf('updated.user', { target: { id: 42 } })],

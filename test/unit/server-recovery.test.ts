@@ -9,7 +9,12 @@ import { ManualClock, MemoryCacheServer } from '../support/memory-cache-server.t
 import { MARKER_SETTINGS, NO_OBSERVERS } from '../support/memory-pipeline.ts';
 
 const REGIONS = { always: ['tokens'], onProjectOrDomainChange: [], onAssignmentChange: [], repeatAfterMs: 0 };
-const LISTING = { prefix: 'kci', ttlSeconds: 3600, limits: { timeoutMs: 1000, idleMs: 100 } };
+const LISTING = {
+  prefix: 'kci',
+  ttlSeconds: 3600,
+  clockSkewMarginMs: 2_000,
+  limits: { timeoutMs: 1000, idleMs: 100, maxKeys: 10_000 },
+};
 
 function setup() {
   const clock = new ManualClock();
@@ -81,16 +86,36 @@ describe('server recovery, on in-memory servers', () => {
     const value = String(clock.now() - 5_000);
     await a.add('kci:v1:user:before-restart', value, 3600);
     await b.version();
-    const remember = markers.remember.bind(markers);
-    await recovery.readBack(
-      (server, s) => harvestMarkers(server, LISTING, remember, clock.now(), s),
-      running,
-    );
+    const found = { remember: markers.remember.bind(markers), ignored: () => {} };
+    await recovery.readBack((server, s) => harvestMarkers(server, LISTING, found, clock.now(), s), running);
     expect(seen.sort()).toEqual(['read back 0 from b:1', 'read back 1 from a:1']);
     await recovery.probe(running);
     expect(
       (await b.gets(['kci:v1:user:before-restart'])).get('kci:v1:user:before-restart')?.value.toString(),
     ).toBe(value);
+  });
+
+  it.each([
+    ['a value past 2^53 - 1 (no exact number)', () => '9999999999999999', 'not-a-marker'],
+    ['a value that is no marker', () => 'pickle', 'not-a-marker'],
+    [
+      'a marker dated more than the skew margin and 5 minutes ahead',
+      (now: number) => String(now + 302_001),
+      'too-far-ahead',
+    ],
+  ])('read-back spreads no %s: it is counted and left where it is', async (_what, value, reason) => {
+    const { clock, servers, markers, recovery, seen } = setup();
+    const [a, b] = servers;
+    await a.add('kci:v1:user:planted', value(clock.now()), 3600);
+    await a.add('kci:v1:user:fine', String(clock.now() + 302_000), 3600);
+    await b.version();
+    const ignored: string[] = [];
+    const found = { remember: markers.remember.bind(markers), ignored: (r: string) => ignored.push(r) };
+    await recovery.readBack((server, s) => harvestMarkers(server, LISTING, found, clock.now(), s), running);
+    expect(seen.sort()).toEqual(['read back 0 from b:1', 'read back 1 from a:1']);
+    expect(ignored).toEqual([reason]);
+    await recovery.probe(running);
+    expect(b.keys()).toEqual(['kci:alive:unit', 'kci:v1:user:fine']);
   });
 
   it('does nothing once its signal has aborted (the daemon is stopping)', async () => {

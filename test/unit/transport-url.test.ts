@@ -14,6 +14,7 @@ describe('oslo transport_url', () => {
       vhost: '/',
       tls: false,
       ignoredOptions: [],
+      otherIgnoredOptions: 0,
     });
   });
 
@@ -73,8 +74,32 @@ describe('oslo transport_url', () => {
     ]);
   });
 
+  it('names only options shaped like an oslo option, and counts the others', () => {
+    const t = parseTransportUrl('rabbit://h/?ssl=1&heartbeat_rate=3&Top$ecret=1&x-y=2&heartbeat_rate=4');
+    expect(t.ignoredOptions).toEqual(['heartbeat_rate']);
+    expect(t.otherIgnoredOptions).toBe(2);
+  });
+
+  it('keeps a password containing "@" whole (the host follows the last "@")', () => {
+    expect(parseTransportUrl('rabbit://u:a@b[c]@h/').hosts[0]).toMatchObject({
+      password: 'a@b[c]',
+      hostname: 'h',
+    });
+  });
+
+  it.each(['?', '#', '/', ','])(
+    'refuses a password with an unencoded %s, whatever precedes it, echoing none of it',
+    (c) => {
+      for (const url of [`rabbit://u:123${c}topsecret@h:5672/`, `rabbit://u:top${c}secret@h/`]) {
+        expect(() => parseTransportUrl(url)).toThrow(InvalidTransportUrl);
+        expect(() => parseTransportUrl(url)).not.toThrow(/top|secret|123/);
+      }
+    },
+  );
+
   it.each([
     ['no scheme', 'guest:guest@h:5672/'],
+    ['a scheme named like an Object property', 'constructor://u:topsecret@h/'],
     ['an unknown scheme', 'kafka://u:topsecret@h/'],
     ['no host', 'rabbit:///'],
     ['a bad port', 'rabbit://u:topsecret@h:99999/'],

@@ -74,6 +74,7 @@ TLS file paths, the HTTP listener). Refuses to render without the site-specific 
 {{- if .caKey }}{{ $_ := set $tls "caFile" (printf "%s/ca.pem" $paths.amqpTls) }}{{ end -}}
 {{- if .certKey }}{{ $_ := set $tls "certFile" (printf "%s/cert.pem" $paths.amqpTls) }}{{ end -}}
 {{- if .keyKey }}{{ $_ := set $tls "keyFile" (printf "%s/key.pem" $paths.amqpTls) }}{{ end -}}
+{{- if .passphraseKey }}{{ $_ := set $tls "keyPassphraseFile" (printf "%s/key-passphrase" $paths.amqpTls) }}{{ end -}}
 {{- $_ := set $amqp "tls" $tls -}}
 {{- end -}}
 {{- end -}}
@@ -85,6 +86,7 @@ TLS file paths, the HTTP listener). Refuses to render without the site-specific 
 {{- if .caKey }}{{ $_ := set $tls "caFile" (printf "%s/ca.pem" $paths.memcachedTls) }}{{ end -}}
 {{- if .certKey }}{{ $_ := set $tls "certFile" (printf "%s/cert.pem" $paths.memcachedTls) }}{{ end -}}
 {{- if .keyKey }}{{ $_ := set $tls "keyFile" (printf "%s/key.pem" $paths.memcachedTls) }}{{ end -}}
+{{- if .passphraseKey }}{{ $_ := set $tls "keyPassphraseFile" (printf "%s/key-passphrase" $paths.memcachedTls) }}{{ end -}}
 {{- $_ := set $memcached "tls" $tls -}}
 {{- end -}}
 {{- end -}}
@@ -102,6 +104,7 @@ TLS file paths, the HTTP listener). Refuses to render without the site-specific 
 {{- if .caKey }}{{ $_ := set $tls "caFile" (printf "%s/ca.pem" $paths.keystoneTls) }}{{ end -}}
 {{- if .certKey }}{{ $_ := set $tls "certFile" (printf "%s/cert.pem" $paths.keystoneTls) }}{{ end -}}
 {{- if .keyKey }}{{ $_ := set $tls "keyFile" (printf "%s/key.pem" $paths.keystoneTls) }}{{ end -}}
+{{- if .passphraseKey }}{{ $_ := set $tls "keyPassphraseFile" (printf "%s/key-passphrase" $paths.keystoneTls) }}{{ end -}}
 {{- $_ := set $revocations "tls" $tls -}}
 {{- end -}}
 {{- end -}}
@@ -124,6 +127,10 @@ TLS file paths, the HTTP listener). Refuses to render without the site-specific 
 {{- if .keyKey }}
 - key: {{ .keyKey }}
   path: key.pem
+{{- end }}
+{{- if .passphraseKey }}
+- key: {{ .passphraseKey }}
+  path: key-passphrase
 {{- end }}
 {{- end -}}
 

@@ -20,6 +20,8 @@ _PREFIX = re.compile(r'[A-Za-z0-9._-]{1,32}')
 # fullmatch, not `$`: Python's `$` also matches before a trailing newline, and "12\n" is no marker.
 _MARKER_TEXT = re.compile(r'[0-9]{1,16}')
 _MARKER_BYTES = re.compile(rb'[0-9]{1,16}')
+#: The largest marker value (2**53 - 1, JavaScript's Number.MAX_SAFE_INTEGER).
+MAX_MARKER_MILLIS = 2 ** 53 - 1
 
 
 class _Invalid(object):
@@ -65,16 +67,21 @@ def parse_value(raw):
     """A stored marker value as the reader rule sees it.
 
     None when the marker is absent (raw is None); its time in epoch milliseconds (int) when the data
-    is 1-16 ASCII digits; INVALID for anything else that is present. Only str and bytes carry data:
+    is 1-16 ASCII digits, at most 2**53 - 1; INVALID for anything else that is present. Only str and bytes carry data:
     any other object (for example what a client unpickled) is INVALID as well.
     """
     if raw is None:
         return None
     if isinstance(raw, (bytes, bytearray)):
-        return int(raw) if _MARKER_BYTES.fullmatch(raw) else INVALID
+        return _in_range(int(raw)) if _MARKER_BYTES.fullmatch(raw) else INVALID
     if isinstance(raw, str):
-        return int(raw) if _MARKER_TEXT.fullmatch(raw) else INVALID
+        return _in_range(int(raw)) if _MARKER_TEXT.fullmatch(raw) else INVALID
     return INVALID
+
+
+def _in_range(millis):
+    # Above 2**53 - 1 no writer's value can be: JavaScript readers could not hold it exactly.
+    return millis if millis <= MAX_MARKER_MILLIS else INVALID
 
 
 def token_subjects(token):

@@ -1,6 +1,7 @@
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import type { Logger } from '../../observability/logger.ts';
 import { AckBatcher } from './ack-batcher.ts';
+import { limitBodies } from './body-limit.ts';
 
 /**
  * One connection and its consuming channel. It ends, once, on the first of: connection error or close
@@ -24,8 +25,12 @@ export class BrokerSession {
     this.settle((ch) => ch.ack({ fields: { deliveryTag } } as Message, multiple)),
   );
 
-  constructor(connection: ChannelModel, log: Logger) {
+  readonly #maxBodyBytes: number;
+
+  /** `maxBodyBytes`: a delivery with a larger body is handed over unread (see body-limit.ts). */
+  constructor(connection: ChannelModel, log: Logger, maxBodyBytes: number) {
     this.connection = connection;
+    this.#maxBodyBytes = maxBodyBytes;
     connection.on('error', (e: Error) => void this.finish(`connection error: ${e.message}`));
     connection.on('close', () => void this.finish('connection closed'));
     connection.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked the connection'));
@@ -34,6 +39,7 @@ export class BrokerSession {
 
   async openChannel(): Promise<Channel> {
     const channel = await this.connection.createChannel();
+    limitBodies(channel, this.#maxBodyBytes);
     channel.on('error', (e: Error) => void this.finish(`channel error: ${e.message}`));
     channel.on('close', () => void this.finish('channel closed'));
     this.channel = channel;

@@ -6,7 +6,8 @@ import type { Logger } from '../../observability/logger.ts';
 import type { GapHandler, ItemHandler, Settlement } from '../../ports/source.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { BrokerSource } from '../broker-loop.ts';
-import { notificationItem } from '../notification-item.ts';
+import { notificationItem, unreadItem } from '../notification-item.ts';
+import { oversizedBody } from './body-limit.ts';
 import { droppedFrom } from './dead-letters.ts';
 import { BrokerSession } from './session.ts';
 import {
@@ -77,7 +78,7 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
       },
     );
     const connection = await within(connecting, this.config.connectTimeoutMs);
-    const session = new BrokerSession(connection, log);
+    const session = new BrokerSession(connection, log, this.limits.maxBodyBytes);
     adopt(session);
     try {
       const existed = this.#topology.passive || (await queueExists(connection, this.#topology.pool));
@@ -108,8 +109,13 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
   }
 
   #dispatch(session: BrokerSession, message: ConsumeMessage, handler: ItemHandler): void {
+    const { redelivered } = message.fields;
+    const oversized = oversizedBody(message);
     const raw = { body: message.content, headers: message.properties.headers ?? {} };
-    const item = notificationItem(raw, this.limits, this.name, message.fields.redelivered);
+    const item =
+      oversized === null
+        ? notificationItem(raw, this.limits, this.name, redelivered)
+        : unreadItem(oversized, this.name, redelivered);
     const work = handler(item).then(
       (settlement) => settle(session, message, settlement),
       (error: unknown) => {

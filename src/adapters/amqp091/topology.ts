@@ -9,6 +9,8 @@ export interface TopologyOptions {
   readonly durable: boolean;
   readonly passive: boolean;
   readonly queueArguments: Readonly<Record<string, string | number | boolean>>;
+  readonly queueType: 'classic' | 'quorum';
+  readonly quorum: Config['amqp']['quorum'];
   readonly deadLetterExchange: string | undefined;
   readonly parkingQueue: string;
   /**
@@ -40,6 +42,8 @@ export function topologyOptions(config: Config['amqp']): TopologyOptions {
     durable: config.durable,
     passive: config.passive,
     queueArguments: config.queueArguments,
+    queueType: config.queueType,
+    quorum: config.quorum,
     deadLetterExchange: config.deadLetterExchange,
     parkingQueue: config.parkingQueue ?? `${config.pool}.parked`,
     dropsQueue: config.protocol === '0-9-1' ? `${config.pool}.dropped` : null,
@@ -61,25 +65,49 @@ export async function declareTopology(ch: Channel, t: TopologyOptions): Promise<
     await ch.assertExchange(t.exchange, 'topic', { durable: t.durable, autoDelete: false });
     if (t.deadLetterExchange !== undefined) {
       await ch.assertExchange(t.deadLetterExchange, 'fanout', { durable: true, autoDelete: false });
-      await ch.assertQueue(t.parkingQueue, { durable: true, autoDelete: false });
+      // Of the pool's type: a classic queue whose node is down cannot be declared (404), and a quorum
+      // pool is chosen so that no node loss stops the daemon.
+      const own = { durable: true, autoDelete: false, arguments: typeArguments(t.queueType) };
+      await ch.assertQueue(t.parkingQueue, own);
       await ch.bindQueue(t.parkingQueue, t.deadLetterExchange, '');
       if (t.dropsQueue !== null) {
-        await ch.assertQueue(t.dropsQueue, { durable: true, autoDelete: false });
+        await ch.assertQueue(t.dropsQueue, own);
         await ch.bindQueue(t.dropsQueue, t.deadLetterExchange, '');
       }
     }
     await ch.assertQueue(t.pool, {
       durable: t.durable,
       autoDelete: false,
-      arguments: {
-        ...t.queueArguments,
-        ...(t.deadLetterExchange === undefined ? {} : { 'x-dead-letter-exchange': t.deadLetterExchange }),
-      },
+      arguments: poolQueueArguments(t),
     });
     // Keystone publishes only at INFO, so oslo's listener binds `<topic>.info` and so do we.
     for (const topic of t.topics) await ch.bindQueue(t.pool, t.exchange, `${topic}.info`);
   }
   await ch.prefetch(t.prefetch, false);
+}
+
+/** The pool queue's arguments: oslo's for its queue type, the operator's, the dead-letter exchange. */
+export function poolQueueArguments(t: TopologyOptions): Record<string, string | number | boolean> {
+  return {
+    ...typeArguments(t.queueType),
+    ...(t.queueType === 'quorum' ? quorumArguments(t.quorum) : {}),
+    ...t.queueArguments,
+    ...(t.deadLetterExchange === undefined ? {} : { 'x-dead-letter-exchange': t.deadLetterExchange }),
+  };
+}
+
+/** A classic queue is declared without `x-queue-type`, as oslo declares it (and as before 0.3). */
+function typeArguments(type: TopologyOptions['queueType']): Record<string, string> {
+  return type === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
+}
+
+/** oslo's `_get_queue_arguments`: each rabbit_quorum_* option only when non-zero. */
+function quorumArguments(q: TopologyOptions['quorum']): Record<string, number> {
+  return {
+    ...(q.deliveryLimit > 0 ? { 'x-delivery-limit': q.deliveryLimit } : {}),
+    ...(q.maxMemoryLength > 0 ? { 'x-max-in-memory-length': q.maxMemoryLength } : {}),
+    ...(q.maxMemoryBytes > 0 ? { 'x-max-in-memory-bytes': q.maxMemoryBytes } : {}),
+  };
 }
 
 /**
@@ -106,6 +134,9 @@ export function brokerHint(message: string): string | undefined {
   }
   if (message.includes('PRECONDITION_FAILED') && message.includes("'durable'")) {
     return 'amqp.durable must equal the existing exchange and queue (amqp_durable_queues on the central side)';
+  }
+  if (message.includes('PRECONDITION_FAILED') && message.includes("'x-queue-type'")) {
+    return 'a queue (pool, parking or drops) exists as another type: amqp.queueType must match it; a type cannot change, so use new names or delete the queue';
   }
   if (message.includes('PRECONDITION_FAILED') && message.includes("'x-")) {
     return 'the pool queue exists with other arguments: align amqp.queueArguments/deadLetterExchange or delete the queue';

@@ -7,8 +7,11 @@ import { KeystoneBadAnswer, KeystoneUnreachable } from './errors.ts';
 export interface HttpSettings {
   readonly timeoutMs: number;
   readonly maxResponseBytes: number;
-  /** CA, client certificate and key for https; ignored for http. */
-  readonly tls: tls.ConnectionOptions;
+  /**
+   * CA, client certificate and key for https, asked for at every request: files rotated on disk are
+   * used from then on (the agent keeps one connection per distinct set); ignored for http.
+   */
+  readonly tls: () => tls.ConnectionOptions;
 }
 
 export interface HttpAnswer {
@@ -45,6 +48,14 @@ export class HttpClient {
     const where = url.origin;
     const { timeoutMs, maxResponseBytes } = this.#settings;
     return new Promise((resolve, reject) => {
+      let tlsOptions: tls.ConnectionOptions = {};
+      try {
+        if (secure) tlsOptions = this.#settings.tls();
+      } catch (cause) {
+        // A file mid-rotation: retried with the poller's backoff, like a refused connection.
+        reject(new KeystoneUnreachable(`${where}: ${errorMessage(cause)}`, { cause }));
+        return;
+      }
       const req = send(url, {
         method,
         headers: {
@@ -53,7 +64,7 @@ export class HttpClient {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         agent: secure ? this.#agents.https : this.#agents.http,
-        ...(secure ? this.#settings.tls : {}),
+        ...tlsOptions,
         ...(signal === undefined ? {} : { signal }),
       });
       const timer = setTimeout(() => {

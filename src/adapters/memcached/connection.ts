@@ -6,14 +6,15 @@ import {
   CacheTimeout,
   CacheUnreachable,
 } from '../../ports/cache-errors.ts';
-import type {
-  CachedItem,
-  CacheServer,
-  CacheWatch,
-  KeyListing,
-  ListingLimits,
-  ServerAddress,
-  WatchListener,
+import {
+  type CachedItem,
+  type CacheServer,
+  type CacheWatch,
+  isTextProtocolKey,
+  type KeyListing,
+  type ListingLimits,
+  type ServerAddress,
+  type WatchListener,
 } from '../../ports/cache-server.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { listKeys, type MetadumpMode, metadumpModeFor } from './metadump.ts';
@@ -34,8 +35,6 @@ interface PendingRequest {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
 }
-
-const VALID_KEY = /^[\x21-\x7e]{1,250}$/;
 
 /**
  * One memcached server over the text protocol: the CacheServer port. Commands share one pipelined
@@ -167,7 +166,7 @@ export class MemcachedConnection implements CacheServer {
   /** `command` (its keys checked first) on the shared connection; resolves with its reply. */
   #request<T>(keys: readonly string[], command: string, reader: ReplyReader<T>): Promise<T> {
     for (const key of keys) {
-      if (!VALID_KEY.test(key)) return Promise.reject(new RangeError(INVALID_KEY));
+      if (!isTextProtocolKey(key)) return Promise.reject(new RangeError(INVALID_KEY));
     }
     if (this.#closed) return Promise.reject(new CacheConnectionClosed(this.name, 'connection closed'));
     const socket = this.#socket;

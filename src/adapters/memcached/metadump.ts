@@ -31,7 +31,13 @@ export async function listKeys(
   const deadline = Date.now() + limits.timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
-    const listing = await listOnce(server, mode, prefix, deadline - Date.now(), limits.idleMs, signal);
+    const listing = await listOnce(
+      server,
+      mode,
+      prefix,
+      { ...limits, timeoutMs: deadline - Date.now() },
+      signal,
+    );
     if (listing !== 'busy') return listing;
     if (Date.now() + BUSY_RETRY_MS > deadline)
       throw new CacheBusy(server.name, 'metadump: the crawler stayed busy until the scan timeout');
@@ -50,8 +56,7 @@ async function listOnce(
   server: Listed,
   mode: MetadumpMode,
   prefix: string,
-  timeoutMs: number,
-  idleMs: number,
+  { timeoutMs, idleMs, maxKeys }: ListingLimits,
   signal: AbortSignal | undefined,
 ): Promise<KeyListing | 'busy'> {
   let socket: Awaited<ReturnType<typeof connectSocket>>;
@@ -106,6 +111,8 @@ async function listOnce(
           const listed = metadumpEntry(line);
           // A key that is not UTF-8 (memcached keys are bytes) is no auth_token entry: skip it.
           if (listed?.key.startsWith(prefix)) keys.push(listed);
+          // Closing the socket ends the dump: memcached stops the crawl for a client that left.
+          if (keys.length >= maxKeys) return finish({ keys, complete: false, truncated: true });
         } else if (line.startsWith('BUSY')) {
           return finish('busy');
         } else if (line !== '' && line !== 'OK') {

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/load.ts';
-import { readTlsFiles } from '../../config/tls-files.ts';
+import { tlsFileReader } from '../../config/tls-files.ts';
 import type { CacheServer } from '../../ports/cache-server.ts';
 import { type ConnectionOptions, MemcachedConnection } from './connection.ts';
 import type { MetadumpMode } from './metadump.ts';
@@ -10,14 +10,14 @@ export type ListingModeObserver = (server: string, mode: MetadumpMode, version: 
 /**
  * The region's memcached servers from the configuration, one connection each: Python clients place
  * keys differently (crc32 buckets, rendezvous hashing, replicate-all), so every server must hold every
- * invalidation. TLS files are read here, once.
+ * invalidation. TLS files are read here, and again by every new connection (rotation).
  */
 export function memcachedServers(config: Config, listingModeChosen?: ListingModeObserver): CacheServer[] {
   const { memcached } = config;
   const options: ConnectionOptions = {
     connectTimeoutMs: memcached.connectTimeoutMs,
     requestTimeoutMs: memcached.requestTimeoutMs,
-    tls: memcached.tls.enabled ? readTlsFiles(memcached.tls) : null,
+    tls: memcached.tls.enabled ? tlsFileReader(memcached.tls, 'memcached.tls') : null,
     metadump: config.middlewarePurge.metadump,
     ...(listingModeChosen === undefined ? {} : { listingModeChosen }),
   };

@@ -4,8 +4,11 @@ import type { ServerAddress } from '../../ports/cache-server.ts';
 
 export interface SocketOptions {
   readonly connectTimeoutMs: number;
-  /** TLS options (CA, client cert, …); plain TCP when null. */
-  readonly tls: tls.ConnectionOptions | null;
+  /**
+   * TLS options (CA, client cert, …), asked for at every connect so that files rotated on disk are
+   * used by the next connection; plain TCP when null.
+   */
+  readonly tls: (() => tls.ConnectionOptions) | null;
 }
 
 /**
@@ -14,8 +17,9 @@ export interface SocketOptions {
  */
 export function connectSocket(server: ServerAddress, options: SocketOptions): Promise<net.Socket> {
   const { host, port } = server;
-  const tlsOptions = options.tls;
   return new Promise((resolve, reject) => {
+    // Inside the promise: a TLS file that cannot be read now rejects this connect, like a refusal.
+    const tlsOptions = options.tls?.() ?? null;
     const socket = tlsOptions
       ? tls.connect({ ...tlsOptions, host, port, servername: tlsOptions.servername ?? sniName(host) })
       : net.connect({ host, port });
