@@ -16,6 +16,7 @@ const SCRIPTS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['scripts/profile-summary.ts', node('scripts/profile-summary.ts')],
   ['scripts/chart-schema.ts', node('scripts/chart-schema.ts')],
   ['scripts/grafana-dashboard.ts', node('scripts/grafana-dashboard.ts')],
+  ['scripts/rabbitmq-cluster.ts', node('scripts/rabbitmq-cluster.ts')],
   ['keystone-cache-invalidator', node(CLI)],
 ];
 
