@@ -235,6 +235,20 @@ export const ROWS: readonly Row[] = [
         unit: 'short',
         targets: [t(`count by (version) (${sel('kci_build_info')})`, '{{version}}')],
       },
+      {
+        title: 'Insecure endpoints',
+        description:
+          'Endpoints the configuration lets through unprotected: plaintext off loopback (allowPlaintext) or TLS without certificate checks (KciInsecureEndpoints).',
+        unit: 'short',
+        targets: [t(`max by (kind, reason) (${sel('kci_insecure_endpoints')})`, '{{kind}} {{reason}}')],
+      },
+      {
+        title: 'Markers ignored at read-back',
+        description:
+          'Values under the marker prefix that are no v1 marker, or dated too far ahead: never spread.',
+        unit: 'short',
+        targets: [t(`sum by (reason) (${increase('kci_markers_ignored_total')})`, '{{reason}}')],
+      },
     ],
   },
 ];
