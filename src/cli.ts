@@ -8,6 +8,7 @@ import { parseScope } from './cli/scope.ts';
 import { describeInsecure, insecureEndpoints } from './config/endpoint-security.ts';
 import { type Config, ConfigError, loadConfig } from './config/load.ts';
 import { serverName } from './config/memcached-servers.ts';
+import { tlsFileProblems } from './config/tls-check.ts';
 import { describeBroker } from './config/transport-url.ts';
 import { GLOBAL, type Target } from './core/targets.ts';
 import { startDaemon } from './main.ts';
@@ -76,7 +77,16 @@ export async function runCommandLine(argv: readonly string[]): Promise<number> {
     }
     throw error;
   }
-  if (command === 'check-config') return print(summary(config));
+  if (command === 'check-config') {
+    const unreadable = tlsFileProblems(config);
+    if (unreadable.length > 0) {
+      console.error(
+        `${path}: the TLS files cannot be used:\n${unreadable.map((p) => `  - ${p}`).join('\n')}`,
+      );
+      return 2;
+    }
+    return print(summary(config));
+  }
   if (command === 'run') return run(config);
   if (command === 'declare') return withServers(config, (servers) => declare(config, servers));
   let scopes: Target[];

@@ -51,6 +51,19 @@ describe('keystone-cache-invalidator CLI', () => {
     expect(output).not.toContain(SECRET);
   });
 
+  it('check-config reads the TLS files the endpoints use: a missing key is exit 2, naming its field', async () => {
+    const missing = `/nonexistent/kci-${randomBytes(4).toString('hex')}.key`;
+    const yaml = testConfigYaml(POOL, {
+      url: 'rabbit://guest:guest@127.0.0.1:5671/?ssl=1',
+      amqp: [`tls: { certFile: "${missing}", keyFile: "${missing}" }`],
+    });
+    const { code, output } = await cli(['check-config', '--config', writeConfig(yaml)]);
+    expect(code).toBe(2);
+    expect(output).toContain('the TLS files cannot be used');
+    expect(output).toContain('amqp.tls.keyFile: ENOENT');
+    expect(output).not.toContain('configuration OK');
+  });
+
   it('check-config rejects a bad config with exit 2, naming each field, quoting no secret', async () => {
     const yaml = testConfigYaml(runName('kci-test-cli'), { url: `kafka://kci:${SECRET}@rmq-0/` })
       .replace('memcached:', 'memcached:\n  serverz: []')
