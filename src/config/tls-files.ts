@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type tls from 'node:tls';
 import { errorMessage } from '../util/errors.ts';
 
@@ -18,11 +18,21 @@ export type TlsOptionsReader = () => tls.ConnectionOptions;
 /**
  * Node TLS options from the PEM files of one TLS block (`field`, e.g. `memcached.tls`, names it in
  * errors). The files are read once now, so a missing file or a wrong passphrase stops the start, and
- * again by every call: each new connection calls it, so a certificate, key or CA that cert-manager
- * rotates on disk is used from the next connection on, without a restart.
+ * looked at again by every call: each new connection (and each Keystone request) calls it, so a
+ * certificate, key or CA that cert-manager rotates on disk is used from the next connection on,
+ * without a restart. They are read again, and the key opened again, only when one of them changed.
  */
 export function tlsFileReader(t: TlsFiles, field: string): TlsOptionsReader {
+  const paths = [t.caFile, t.certFile, t.keyFile, t.keyPassphraseFile].filter((p) => p !== undefined);
+  let last: { stamp: string; options: tls.ConnectionOptions } | undefined;
   const read = (): tls.ConnectionOptions => {
+    const stamp = filesStamp(paths);
+    if (stamp !== null && stamp === last?.stamp) return last.options;
+    const options = readAll();
+    if (stamp !== null) last = { stamp, options };
+    return options;
+  };
+  const readAll = (): tls.ConnectionOptions => {
     const key = t.keyFile === undefined ? undefined : readFile(`${field}.keyFile`, t.keyFile);
     const passphrase =
       t.keyPassphraseFile === undefined ? undefined : readPassphrase(field, t.keyPassphraseFile);
@@ -38,6 +48,20 @@ export function tlsFileReader(t: TlsFiles, field: string): TlsOptionsReader {
   };
   read();
   return read;
+}
+
+/** What changes when a file is replaced or rewritten; null when one cannot be looked at (read it). */
+function filesStamp(paths: readonly string[]): string | null {
+  try {
+    return paths
+      .map((path) => {
+        const s = statSync(path);
+        return `${s.ino}:${s.size}:${s.mtimeMs}`;
+      })
+      .join('|');
+  } catch {
+    return null;
+  }
 }
 
 function readFile(field: string, path: string): Buffer {

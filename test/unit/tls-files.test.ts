@@ -61,10 +61,13 @@ describe('TLS files', () => {
     expect(failure({ caFile: file('absent.pem') })).toMatch(/^memcached.tls.caFile: ENOENT/);
   });
 
-  it('reads the files again at every call: a key replaced on disk is the next one used', () => {
+  it('looks at the files at every call: a key replaced on disk is the next one used', () => {
     copyFileSync(file('plain.key'), file('rotating.key'));
     const read = reader({ keyFile: file('rotating.key') });
-    expect(read().key).toEqual(readFileSync(file('plain.key')));
+    const first = read();
+    expect(first.key).toEqual(readFileSync(file('plain.key')));
+    // Unchanged files are not read (nor the key opened) again: the same options come back.
+    expect(read()).toBe(first);
     copyFileSync(file('encrypted.key'), file('rotating.key'));
     expect(() => read()).toThrow(/keyFile is encrypted/);
   });
