@@ -8,10 +8,9 @@ import { ServerRecovery } from './actions/server-recovery.ts';
 import { configuredSources } from './adapters/configured-sources.ts';
 import { startHttpServer } from './adapters/http/server.ts';
 import { type ListingModeObserver, memcachedServers } from './adapters/memcached/servers.ts';
-import { describeInsecure, insecureEndpoints } from './config/endpoint-security.ts';
 import type { Config } from './config/load.ts';
 import { RecentIds } from './core/recent-ids.ts';
-import { exportInsecureEndpoints } from './observability/insecure-endpoints.ts';
+import { reportInsecureEndpoints } from './observability/insecure-endpoints.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { throttled } from './observability/throttle.ts';
@@ -203,23 +202,11 @@ function serverRecovery(
   });
 }
 
-/** What the configuration lets through unprotected: said at every start, and kept as a gauge. */
-function warnInsecure(config: Config, metrics: Metrics, logger: Logger): void {
-  const insecure = insecureEndpoints(config);
-  exportInsecureEndpoints(metrics.registry, insecure);
-  if (insecure.length > 0) {
-    logger.warn(
-      { endpoints: insecure.map(describeInsecure) },
-      'insecure endpoints allowed by the configuration (plaintext or unverified TLS)',
-    );
-  }
-}
-
 /** Builds the pipeline from the config and starts it. Wiring only: behaviour lives in the parts. */
 export async function startDaemon(config: Config, logger: Logger, version: string): Promise<Daemon> {
   const now = () => Date.now();
   const metrics = new Metrics(version);
-  warnInsecure(config, metrics, logger);
+  reportInsecureEndpoints(config, metrics.registry, logger);
   const servers = memcachedServers(config, listingModeWarning(logger));
   const indexes = purgeIndexes(config, metrics, logger);
   const { markers, all: actions } = configuredActions(
