@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { declarePool } from '../../src/adapters/amqp091/declare.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { sendAmqp10 } from '../support/amqp10.ts';
-import { useBroker } from '../support/broker.ts';
+import { type Broker, useBroker } from '../support/broker.ts';
 import { runCli, writeConfig } from '../support/child-daemon.ts';
 import { startTestDaemon, type TestDaemon, testConfigYaml } from '../support/daemon.ts';
 import { flushAll, get, SERVERS } from '../support/memcached-probe.ts';
@@ -32,6 +32,13 @@ async function markerOnEveryServer(key: string): Promise<void> {
   for (const server of SERVERS) {
     await waitFor(`${key} on ${server}`, async () => (await get(server, key)) ?? undefined);
   }
+}
+
+/** A new user's notification, published over 0-9-1 as Keystone does, reaches every server. */
+async function notificationApplies(broker: Broker): Promise<void> {
+  const user = hex();
+  await broker.publish(osloV2Body('identity.user.updated', { resource_info: user }));
+  await markerOnEveryServer(userKey(user));
 }
 
 /** oslo's AMQP 1.0 driver: an AMQP value holding `{"request": <envelope>, "context": {…}}` as a string. */
@@ -67,9 +74,7 @@ describe('AMQP 1.0 bodies, as each kind of publisher sends them', () => {
     const parked = await d().metric('kci_notifications_parked_total', 'source="amqp10"');
     await sendAmqp10(address, { body: { not: 'a notification' } });
     await expect.poll(() => d().metric('kci_notifications_parked_total', 'source="amqp10"')).toBe(parked + 1);
-    const user = hex();
-    await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }), undefined);
-    await markerOnEveryServer(userKey(user));
+    await notificationApplies(broker());
     // The accept follows the write (decision 0007): it may still be on its way when the marker shows.
     await expect.poll(() => unacknowledged(POOL)).toBe(0);
   });
@@ -102,9 +107,7 @@ describe('a pool queue that does not exist yet', () => {
       for (const server of SERVERS) expect(await get(server, 'kci:v1:global')).not.toBeNull();
 
       await waitFor('the daemon consuming', async () => ((await d.ready()) ? true : undefined), 20_000);
-      const user = hex();
-      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
-      await markerOnEveryServer(userKey(user));
+      await notificationApplies(broker());
 
       const again = runCli(['declare', '--config', config]);
       expect(await again.exited).toBe(0);
@@ -131,9 +134,7 @@ describe('broker faults on an AMQP 1.0 connection', () => {
       await waitFor('consuming again through the first host', async () =>
         d.logLines.filter((l) => l.includes('"msg":"consuming"')).length >= 2 ? true : undefined,
       );
-      const user = hex();
-      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
-      await markerOnEveryServer(userKey(user));
+      await notificationApplies(broker());
     } finally {
       await d.stop();
       await proxy.close();
@@ -155,9 +156,7 @@ describe('broker faults on an AMQP 1.0 connection', () => {
       );
       proxy.thaw();
       await waitFor('consuming again', async () => ((await d.ready()) ? true : undefined), 20_000);
-      const user = hex();
-      await broker().publish(osloV2Body('identity.user.updated', { resource_info: user }));
-      await markerOnEveryServer(userKey(user));
+      await notificationApplies(broker());
     } finally {
       await d.stop();
       await proxy.close();
