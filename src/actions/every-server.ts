@@ -9,6 +9,9 @@ export interface EveryServerObserver<Item> {
 /** Called with each server that missed items of a batch, so they are replayed when it is back. */
 export type MissedHandler<Item> = (server: string, items: readonly Item[]) => void;
 
+/** What happened to each item of a batch on one server, in the batch's order. */
+export type ItemOutcomes = readonly PromiseSettledResult<unknown>[];
+
 /**
  * Applies each item of a batch on every server at once. A server the last probe or request found down
  * is not waited on: it misses the batch outright. Misses go to `missed` (the server's replay backlog);
@@ -23,32 +26,60 @@ export function applyOnEveryServer<Item>(
   missed: MissedHandler<Item>,
   what: string,
 ): Promise<void> {
+  const each = (server: CacheServer, items: readonly Item[]) =>
+    Promise.allSettled(items.map((item) => operation(server, item)));
+  return applyBatchOnEveryServer(servers, batch, each, observer, missed, what);
+}
+
+/**
+ * applyOnEveryServer for an operation that takes the whole batch on one server (one pipelined request
+ * rather than one per item) and tells what became of each item. An operation that fails as a whole
+ * failed every item on that server.
+ */
+export function applyBatchOnEveryServer<Item>(
+  servers: readonly CacheServer[],
+  batch: readonly Item[],
+  operation: (server: CacheServer, items: readonly Item[]) => Promise<ItemOutcomes>,
+  observer: EveryServerObserver<Item>,
+  missed: MissedHandler<Item>,
+  what: string,
+): Promise<void> {
   const { reachable, down } = splitByState(servers);
   for (const server of down) missed(server.name, batch);
-  // Every operation of the batch at once, one promise each and one for the lot: this runs per event
-  // in a drain, so no promise per item around them.
-  const operations: Promise<unknown>[] = [];
-  for (const item of batch) for (const server of reachable) operations.push(operation(server, item));
-  return Promise.allSettled(operations).then((results) => {
-    const missedBy = new Map<CacheServer, Item[]>();
+  const perServer = reachable.map((server) => outcomesOn(server, batch, operation));
+  return Promise.all(perServer).then((outcomes) => {
     const failures: unknown[] = [];
-    batch.forEach((item, i) => {
-      const failed: unknown[] = [];
-      reachable.forEach((server, j) => {
-        const r = results[i * reachable.length + j] as PromiseSettledResult<unknown>;
+    reachable.forEach((server, j) => {
+      const missedHere: Item[] = [];
+      (outcomes[j] as ItemOutcomes).forEach((r, i) => {
         if (r.status === 'fulfilled') return;
-        observer.failed(item, server.name, r.reason);
-        const missedHere = missedBy.get(server) ?? [];
-        missedHere.push(item);
-        missedBy.set(server, missedHere);
-        failed.push(r.reason);
+        observer.failed(batch[i] as Item, server.name, r.reason);
+        missedHere.push(batch[i] as Item);
       });
-      if (failed.length < reachable.length) observer.applied(item);
-      else failures.push(...failed);
+      if (missedHere.length > 0) missed(server.name, missedHere);
     });
-    for (const [server, items] of missedBy) missed(server.name, items);
+    batch.forEach((item, i) => {
+      let failedOn = 0;
+      for (const o of outcomes) if (o[i]?.status === 'rejected') failedOn++;
+      if (failedOn < reachable.length) observer.applied(item);
+      else for (const o of outcomes) failures.push((o[i] as PromiseRejectedResult).reason);
+    });
     throwIfFailed(failures, what);
   });
+}
+
+/** The operation's outcomes on one server; a rejection, or a throw, is every item's. */
+function outcomesOn<Item>(
+  server: CacheServer,
+  batch: readonly Item[],
+  operation: (server: CacheServer, items: readonly Item[]) => Promise<ItemOutcomes>,
+): Promise<ItemOutcomes> {
+  const everyItem = (reason: unknown): ItemOutcomes => batch.map(() => ({ status: 'rejected', reason }));
+  try {
+    return operation(server, batch).catch(everyItem);
+  } catch (error) {
+    return Promise.resolve(everyItem(error));
+  }
 }
 
 /**

@@ -5,8 +5,8 @@ import { GLOBAL, type Target, targetName } from '../core/targets.ts';
 import type { Action, Invalidation } from '../ports/action.ts';
 import type { CacheServer } from '../ports/cache-server.ts';
 import type { Replayable } from '../ports/replayable.ts';
-import { applyOnEveryServer, type EveryServerObserver } from './every-server.ts';
-import { type MarkerExpectation, writeMarker, writeMarkers } from './write-marker.ts';
+import { applyBatchOnEveryServer, type EveryServerObserver } from './every-server.ts';
+import { type BatchedMarker, writeMarkerBatch, writeMarkers } from './write-marker.ts';
 
 export interface MarkerSettings {
   readonly prefix: string;
@@ -71,18 +71,15 @@ export class MarkersAction implements Action<Target>, Replayable {
     const valueMs = markerTime(nowMs, this.#settings.clockSkewMarginMs);
     const expiresAtMs = nowMs + this.#settings.ttlSeconds * 1000;
     // A marker this daemon does not remember is most likely absent everywhere: try `add` first.
-    const keys = new Map<Target, { key: string; expect: MarkerExpectation }>();
-    for (const target of batch) {
+    const markers: BatchedMarker[] = batch.map((target) => {
       const key = this.laneOf(target);
       const known = this.#live.record(key, valueMs, expiresAtMs);
-      keys.set(target, { key, expect: known ? 'present' : 'absent' });
-    }
-    const write = (server: CacheServer, target: Target) => {
-      const { key, expect } = keys.get(target) as { key: string; expect: MarkerExpectation };
-      return writeMarker(server, key, valueMs, this.#settings.ttlSeconds, expect);
-    };
+      return { key, expect: known ? 'present' : 'absent' };
+    });
+    const { ttlSeconds } = this.#settings;
+    const write = (server: CacheServer) => writeMarkerBatch(server, markers, valueMs, ttlSeconds);
     const owe = (server: string) => this.#owed.add(server);
-    return applyOnEveryServer(this.#servers, batch, write, this.#observer, owe, 'marker write');
+    return applyBatchOnEveryServer(this.#servers, batch, write, this.#observer, owe, 'marker write');
   }
 
   /** `server` may have lost markers (it restarted, was flushed, or evicts): give it every live one. */

@@ -39,6 +39,48 @@ export async function writeMarker(
   throw new CasContention(server.name, `marker still contended after ${MAX_CAS_ROUNDS} rounds`);
 }
 
+/** A marker of a batch written with `writeMarkerBatch`: its key, and what the server should hold. */
+export interface BatchedMarker {
+  readonly key: string;
+  readonly expect: MarkerExpectation;
+}
+
+/**
+ * Markers of one value on one server, by writeMarker's rule, with the `add`s of those expected absent
+ * pipelined as one request (a drain's batch is mostly new subjects). The outcome of each, in order.
+ */
+export function writeMarkerBatch(
+  server: CacheServer,
+  markers: readonly BatchedMarker[],
+  valueMs: number,
+  ttlSeconds: number,
+): Promise<PromiseSettledResult<MarkerWriteResult>[]> {
+  const value = encodeMarkerValue(valueMs);
+  const absent = markers.filter((m) => m.expect === 'absent');
+  const adds =
+    absent.length === 0
+      ? Promise.resolve([])
+      : server.addAll(absent.map((m) => ({ key: m.key, value, ttlSeconds })));
+  return adds.then((replies) => {
+    const stored = new Set<string>();
+    absent.forEach((m, i) => {
+      if (replies[i] === 'STORED') stored.add(m.key);
+    });
+    if (stored.size === markers.length) return markers.map(() => WRITTEN);
+    // The rest (expected present, or found present after all): gets → cas, each on its own.
+    return Promise.allSettled(
+      markers.map((m) =>
+        stored.has(m.key) ? 'written' : writeMarker(server, m.key, valueMs, ttlSeconds, 'present'),
+      ),
+    );
+  });
+}
+
+const WRITTEN: PromiseFulfilledResult<MarkerWriteResult> = Object.freeze({
+  status: 'fulfilled',
+  value: 'written',
+});
+
 /** One marker to write with `writeMarkers`. */
 export interface MarkerWrite {
   readonly key: string;

@@ -25,25 +25,38 @@ export class CoalescerStopped extends Error {
 
 interface Batch<Item> {
   readonly items: Map<string, Item>;
+  /** The lanes whose items are in this batch. */
+  readonly lanes: Set<string>;
   readonly done: PromiseWithResolvers<void>;
 }
 
 interface Lane<Item> {
-  /** Items that arrived while a batch of this lane was in flight: the one further write. */
+  /** True while the lane's items wait in the forming batch; false once its write is in flight. */
+  forming: boolean;
+  /** Items that arrived while this lane's write was in flight: they join the batch formed after it. */
   next: Batch<Item> | null;
+}
+
+function newBatch<Item>(): Batch<Item> {
+  return { items: new Map(), lanes: new Set(), done: Promise.withResolvers() };
 }
 
 /**
  * Runs an action so that each lane has at most one write in flight. A target that arrives during a
- * write cannot be covered by it (its value was taken earlier), so it joins the lane's next batch; every
- * caller waiting on that batch is answered by one write. A failed write is retried with backoff until it
- * succeeds or the coalescer stops: the delivery behind it is not acknowledged meanwhile.
+ * write cannot be covered by it (its value was taken earlier), so it waits for the lane's next write;
+ * every caller waiting on that write is answered by it. Items of idle lanes that arrive in the same
+ * tick (a socket read's deliveries, in a drain) go in one batch: one apply, one request per server. A
+ * failed write is retried with backoff until it succeeds or the coalescer stops: the deliveries behind
+ * it are not acknowledged meanwhile.
  */
 export class Coalescer<Item> implements InvalidationRunner {
   readonly action: Action<Item>;
   readonly #retry: BackoffPolicy;
   readonly #onRetry: (error: unknown, attempt: number) => void;
+  /** Every lane with items forming or in flight. */
   readonly #lanes = new Map<string, Lane<Item>>();
+  /** The batch of this tick, started once the tick's promise jobs have run. */
+  #forming: Batch<Item> | null = null;
   readonly #stop = new AbortController();
   readonly #stats: CoalescerStats;
 
@@ -65,16 +78,14 @@ export class Coalescer<Item> implements InvalidationRunner {
     this.#stats.requested(1);
     const key = this.action.laneOf(item);
     const lane = this.#lanes.get(key);
-    if (lane === undefined) {
-      const batch: Batch<Item> = {
-        items: new Map([[this.action.itemKey(item), item]]),
-        done: Promise.withResolvers(),
-      };
-      this.#lanes.set(key, { next: null });
-      this.#run(key, batch);
+    if (lane === undefined || lane.forming) {
+      if (lane === undefined) this.#lanes.set(key, { forming: true, next: null });
+      const batch = this.#formingBatch();
+      batch.items.set(this.action.itemKey(item), item);
+      batch.lanes.add(key);
       return batch.done.promise;
     }
-    lane.next ??= { items: new Map(), done: Promise.withResolvers<void>() };
+    lane.next ??= newBatch();
     lane.next.items.set(this.action.itemKey(item), item);
     return lane.next.done.promise;
   }
@@ -105,33 +116,63 @@ export class Coalescer<Item> implements InvalidationRunner {
   /** Fail every waiting caller; no write starts after this. */
   stop(): void {
     this.#stop.abort();
+    this.#forming?.done.reject(new CoalescerStopped());
+    this.#forming = null;
     for (const lane of this.#lanes.values()) lane.next?.done.reject(new CoalescerStopped());
     this.#lanes.clear();
   }
 
-  #run(key: string, batch: Batch<Item>): void {
+  /** The batch forming this tick; the first item of a tick schedules its start. */
+  #formingBatch(): Batch<Item> {
+    if (this.#forming !== null) return this.#forming;
+    const batch = newBatch<Item>();
+    this.#forming = batch;
+    queueMicrotask(() => {
+      if (this.#forming !== batch) return; // stopped meanwhile
+      this.#forming = null;
+      for (const key of batch.lanes) {
+        const lane = this.#lanes.get(key);
+        if (lane) lane.forming = false;
+      }
+      this.#run(batch);
+    });
+    return batch;
+  }
+
+  #run(batch: Batch<Item>): void {
     this.#applyUntilDone([...batch.items.values()]).then(
       () => {
         this.#stats.written(batch.items.size);
         batch.done.resolve();
-        const lane = this.#lanes.get(key);
-        if (lane?.next) {
-          const next = lane.next;
-          lane.next = null;
-          this.#run(key, next);
-        } else {
+        for (const key of batch.lanes) this.#afterWrite(key);
+      },
+      (error: unknown) => {
+        // Only a stop ends the retries today; should anything else escape, the lanes must not be left
+        // occupied, or every later caller on their keys would wait forever.
+        batch.done.reject(error);
+        for (const key of batch.lanes) {
+          this.#lanes.get(key)?.next?.done.reject(error);
           this.#lanes.delete(key);
         }
       },
-      (error: unknown) => {
-        // Only a stop ends the retries today; should anything else escape, the lane must not be left
-        // occupied, or every later caller on this key would wait forever.
-        batch.done.reject(error);
-        const lane = this.#lanes.get(key);
-        lane?.next?.done.reject(error);
-        this.#lanes.delete(key);
-      },
     );
+  }
+
+  /** A lane's write is done: what arrived meanwhile joins the batch forming now, or the lane is free. */
+  #afterWrite(key: string): void {
+    const lane = this.#lanes.get(key);
+    if (lane === undefined) return;
+    const waiting = lane.next;
+    if (waiting === null) {
+      this.#lanes.delete(key);
+      return;
+    }
+    lane.next = null;
+    lane.forming = true;
+    const batch = this.#formingBatch();
+    for (const [itemKey, item] of waiting.items) batch.items.set(itemKey, item);
+    batch.lanes.add(key);
+    batch.done.promise.then(waiting.done.resolve, waiting.done.reject);
   }
 
   /** The first attempt, and the retry loop only once it failed. */

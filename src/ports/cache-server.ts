@@ -26,6 +26,11 @@ export interface CacheServer {
   /** Multi-get with CAS uniques; keys the server does not hold are absent from the map. */
   gets(keys: readonly string[]): Promise<Map<string, CachedItem>>;
   add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'>;
+  /**
+   * `add` for each entry, pipelined as one request: the replies in entry order. One promise for the
+   * lot, where a drain writes a marker per event. Rejects as a whole when the server failed any.
+   */
+  addAll(entries: readonly StoreEntry[]): Promise<('STORED' | 'NOT_STORED')[]>;
   cas(
     key: string,
     value: string,
@@ -52,6 +57,13 @@ export interface CacheServer {
   watch(prefixes: readonly string[], listener: WatchListener): Promise<CacheWatch>;
   /** Fail whatever waits, and take no request after this. */
   close(): void;
+}
+
+/** One value to store: what `addAll` takes per key. */
+export interface StoreEntry {
+  readonly key: string;
+  readonly value: string;
+  readonly ttlSeconds: number;
 }
 
 export interface WatchListener {

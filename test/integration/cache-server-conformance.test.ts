@@ -103,6 +103,22 @@ describe.each(HARNESSES)('the cache-server port: %s', (_name, start) => {
     expect((await s.gets([key('a')])).get(key('a'))?.value.toString()).toBe('first');
   });
 
+  it('addAll adds in one request what is absent, and answers each key in order', async () => {
+    await s.add(key('b'), 'held', TTL);
+    const entries = ['a', 'b', 'c'].map((k) => ({ key: key(k), value: `new-${k}`, ttlSeconds: TTL }));
+    expect(await s.addAll(entries)).toEqual(['STORED', 'NOT_STORED', 'STORED']);
+    const held = await s.gets(['a', 'b', 'c'].map(key));
+    expect(['a', 'b', 'c'].map((k) => held.get(key(k))?.value.toString())).toEqual([
+      'new-a',
+      'held',
+      'new-c',
+    ]);
+    expect(await s.addAll([])).toEqual([]);
+    await expect(s.addAll([{ key: 'has space', value: 'v', ttlSeconds: TTL }])).rejects.toBeInstanceOf(
+      RangeError,
+    );
+  });
+
   it('cas stores with the unique it read, refuses a stale one, and finds nothing to swap on a missing key', async () => {
     await s.add(key('a'), '1', TTL);
     const unique = (await s.gets([key('a')])).get(key('a'))?.cas as string;

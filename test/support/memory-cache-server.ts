@@ -5,6 +5,7 @@ import type {
   CacheWatch,
   KeyListing,
   ListingLimits,
+  StoreEntry,
   WatchListener,
 } from '../../src/ports/cache-server.ts';
 
@@ -123,6 +124,16 @@ export class MemoryCacheServer implements CacheServer {
     if (this.#live(key)) return 'NOT_STORED';
     this.#store(key, value, ttlSeconds);
     return 'STORED';
+  }
+
+  async addAll(entries: readonly StoreEntry[]): Promise<('STORED' | 'NOT_STORED')[]> {
+    for (const e of entries) checkKey(e.key);
+    await this.#exchange();
+    return entries.map((e) => {
+      if (this.#live(e.key)) return 'NOT_STORED';
+      this.#store(e.key, e.value, e.ttlSeconds);
+      return 'STORED';
+    });
   }
 
   async cas(

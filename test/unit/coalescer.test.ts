@@ -43,13 +43,17 @@ class GatedAction implements Action<Target> {
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
+/** The coalescer starts a tick's batch once the promise jobs queued before this one have run. */
+const batchStarted = () => new Promise<void>((r) => queueMicrotask(r));
 const retry = { initialDelayMs: 1, maxDelayMs: 2 };
 
 describe('coalescer', () => {
-  it('starts a write at once for an idle key', async () => {
+  it('starts a write for an idle key in the same tick, once its promise jobs have run', async () => {
     const action = new GatedAction();
     const c = new Coalescer(action, retry, () => {});
     const done = c.cover(target('user', 'u1'));
+    expect(action.started).toEqual([]);
+    await batchStarted();
     expect(action.started).toEqual([[target('user', 'u1')]]);
     action.finishNext();
     await expect(done).resolves.toBeUndefined();
@@ -60,6 +64,7 @@ describe('coalescer', () => {
     const action = new GatedAction();
     const c = new Coalescer(action, retry, () => {});
     const first = c.cover(target('user', 'u1'));
+    await batchStarted();
     let laterSettled = 0;
     const later = [1, 2, 3].map(() => c.cover(target('user', 'u1')).then(() => laterSettled++));
     action.finishNext();
@@ -74,12 +79,51 @@ describe('coalescer', () => {
     expect(action.started).toHaveLength(2);
   });
 
-  it('writes different keys independently', async () => {
+  it('writes the keys that arrive in one tick with one apply', async () => {
+    const action = new GatedAction();
+    const c = new Coalescer(action, retry, () => {});
+    const covered = [c.cover(target('user', 'u1')), c.cover(target('project', 'p1'))];
+    await batchStarted();
+    expect(action.started.map((b) => b.map(targetName))).toEqual([['user:u1', 'project:p1']]);
+    action.finishNext();
+    await Promise.all(covered);
+    expect(c.activeLanes).toBe(0);
+  });
+
+  it('does not hold a key back behind the write of another key in flight', async () => {
     const action = new GatedAction();
     const c = new Coalescer(action, retry, () => {});
     void c.cover(target('user', 'u1'));
-    void c.cover(target('project', 'p1'));
+    await batchStarted();
+    const p1 = c.cover(target('project', 'p1'));
+    await batchStarted();
     expect(action.started.map((b) => b.map(targetName))).toEqual([['user:u1'], ['project:p1']]);
+    action.finishNext();
+    action.finishNext();
+    await p1;
+  });
+
+  it('writes what arrived during one batch for several keys as one further batch', async () => {
+    const action = new GatedAction();
+    const c = new Coalescer(action, retry, () => {});
+    const first = [c.cover(target('user', 'u1')), c.cover(target('user', 'u2'))];
+    await batchStarted();
+    let laterSettled = 0;
+    const later = [c.cover(target('user', 'u1')), c.cover(target('user', 'u2'))].map((p) =>
+      p.then(() => laterSettled++),
+    );
+    action.finishNext();
+    await Promise.all(first);
+    await tick();
+    expect(laterSettled).toBe(0);
+    expect(action.started.map((b) => b.map(targetName))).toEqual([
+      ['user:u1', 'user:u2'],
+      ['user:u1', 'user:u2'],
+    ]);
+    action.finishNext();
+    await Promise.all(later);
+    expect(laterSettled).toBe(2);
+    expect(c.activeLanes).toBe(0);
   });
 
   it('retries a failed write until it succeeds, and only then answers', async () => {
@@ -103,11 +147,13 @@ describe('coalescer', () => {
       throw new Error('retry handler broke');
     });
     const first = c.cover(target('user', 'u1'));
+    await batchStarted();
     const waiting = c.cover(target('user', 'u1'));
     await expect(first).rejects.toThrow('retry handler broke');
     await expect(waiting).rejects.toThrow('retry handler broke');
     expect(c.activeLanes).toBe(0);
     const later = c.cover(target('user', 'u1'));
+    await batchStarted();
     action.finishNext();
     await expect(later).resolves.toBeUndefined();
   });
@@ -121,6 +167,7 @@ describe('coalescer', () => {
     const done = c.coverInvalidation(invalidation).then(() => {
       settled = true;
     });
+    await batchStarted();
     action.finishNext();
     await new Promise((r) => setTimeout(r, 5));
     expect(settled).toBe(false);
@@ -152,7 +199,9 @@ describe('the coalescer with the markers action, on in-memory servers', () => {
     const markers = new MarkersAction(servers, MARKER_SETTINGS, Date.now, NO_OBSERVERS.markers);
     const written: number[] = [];
     const c = new Coalescer(markers, retry, () => {}, { requested() {}, written: (n) => written.push(n) });
-    await Promise.all(Array.from({ length: 300 }, () => c.cover(target('user', 'u1'))));
+    const first = c.cover(target('user', 'u1'));
+    await batchStarted();
+    await Promise.all([first, ...Array.from({ length: 299 }, () => c.cover(target('user', 'u1')))]);
     expect(written).toEqual([1, 1]);
     for (const server of servers) expect(server.keys()).toEqual(['kci:v1:user:u1']);
   });

@@ -43,6 +43,27 @@ describe('the markers action, on in-memory servers', () => {
     expect(servers.map((s) => s.commands)).toEqual([3, 3]);
   });
 
+  it('a batch of markers it does not remember is one request per server, whatever its size', async () => {
+    const { servers, action } = setup();
+    await action.apply(Array.from({ length: 50 }, (_, i) => target('user', `u${i}`)));
+    expect(servers.map((s) => s.commands)).toEqual([1, 1]);
+    for (const server of servers) expect(server.keys()).toHaveLength(50);
+  });
+
+  it('in one batch: absent markers added, older ones swapped, newer ones left', async () => {
+    const { clock, servers, action, value } = setup();
+    const [a, b] = servers;
+    await b.version();
+    const newer = String(clock.now() + 60_000);
+    await a.add('kci:v1:user:older', String(clock.now() - 60_000), 600);
+    await a.add('kci:v1:user:newer', newer, 600);
+    await action.apply(['older', 'newer', 'absent'].map((u) => target('user', u)));
+    const at = String(clock.now() + 2000);
+    expect(await value(a, 'kci:v1:user:older')).toBe(at);
+    expect(await value(a, 'kci:v1:user:newer')).toBe(newer);
+    for (const server of servers) expect(await value(server, 'kci:v1:user:absent')).toBe(at);
+  });
+
   it('never moves a marker back: a newer one on the server stays', async () => {
     const { clock, servers, action, value } = setup();
     await servers[1].version();

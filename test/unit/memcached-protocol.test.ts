@@ -4,6 +4,7 @@ import {
   type Parsed,
   type ReplyReader,
   retrievalReply,
+  statusReplies,
   statusReply,
 } from '../../src/adapters/memcached/protocol.ts';
 
@@ -53,4 +54,18 @@ describe('memcached reply readers', () => {
       );
     },
   );
+
+  it('reads pipelined status replies, in order, split anywhere, and ends after the last one', () => {
+    const reply = Buffer.from('STORED\r\nNOT_STORED\r\nSTORED\r\nVERSION 1.6.18\r\n');
+    const { result } = readByteByByte(statusReplies(['STORED', 'NOT_STORED'] as const, 3), reply);
+    expect(result?.value).toEqual(['STORED', 'NOT_STORED', 'STORED']);
+    expect(result?.end).toBe('STORED\r\nNOT_STORED\r\nSTORED\r\n'.length);
+  });
+
+  it('rejects pipelined replies at the first one that is not allowed', () => {
+    const reader = statusReplies(['STORED', 'NOT_STORED'] as const, 3);
+    expect(() => reader.read(Buffer.from('STORED\r\nSERVER_ERROR out of memory\r\nSTORED\r\n'), 0)).toThrow(
+      MemcachedReplyError,
+    );
+  });
 });

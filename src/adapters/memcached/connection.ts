@@ -14,11 +14,19 @@ import {
   type KeyListing,
   type ListingLimits,
   type ServerAddress,
+  type StoreEntry,
   type WatchListener,
 } from '../../ports/cache-server.ts';
 import { errorMessage } from '../../util/errors.ts';
 import { listKeys, type MetadumpMode, metadumpModeFor } from './metadump.ts';
-import { type ReplyReader, retrievalReply, statsReply, statusReply, versionReply } from './protocol.ts';
+import {
+  type ReplyReader,
+  retrievalReply,
+  statsReply,
+  statusReplies,
+  statusReply,
+  versionReply,
+} from './protocol.ts';
 import { connectSocket, type SocketOptions } from './socket.ts';
 import { startWatch } from './watch.ts';
 
@@ -85,6 +93,18 @@ export class MemcachedConnection implements CacheServer {
   add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'> {
     const reply = statusReply(['STORED', 'NOT_STORED'] as const);
     return this.#request([key], storage(`add ${key} 0 ${ttlSeconds}`, value), reply);
+  }
+
+  addAll(entries: readonly StoreEntry[]): Promise<('STORED' | 'NOT_STORED')[]> {
+    if (entries.length === 0) return Promise.resolve([]);
+    let command = '';
+    for (const e of entries) command += storage(`add ${e.key} 0 ${e.ttlSeconds}`, e.value);
+    const reply = statusReplies(['STORED', 'NOT_STORED'] as const, entries.length);
+    return this.#request(
+      entries.map((e) => e.key),
+      command,
+      reply,
+    );
   }
 
   cas(

@@ -67,6 +67,32 @@ export function statusReply<S extends string>(allowed: readonly S[]): ReplyReade
   });
 }
 
+/** `count` status lines in a row (pipelined commands sent as one request), each checked as above. */
+export function statusReplies<S extends string>(allowed: readonly S[], count: number): ReplyReader<S[]> {
+  const values: S[] = [];
+  let parsed = 0; // bytes of the reply already taken
+  const reader = {
+    needed: 0,
+    read(buf: Buffer, start: number): Parsed<S[]> | null {
+      while (values.length < count) {
+        const at = start + parsed;
+        const eol = buf.indexOf(CRLF, at);
+        if (eol < 0) {
+          reader.needed = buf.length - start + 1;
+          return null;
+        }
+        const line = buf.toString('latin1', at, eol);
+        throwIfError(line);
+        if (!(allowed as readonly string[]).includes(line)) throw new MemcachedReplyError(line);
+        values.push(line as S);
+        parsed = eol + 2 - start;
+      }
+      return { value: values, end: start + parsed };
+    },
+  };
+  return reader;
+}
+
 /** `VERSION 1.6.18` */
 export function versionReply(): ReplyReader<string> {
   return lineReply((line) => {
