@@ -150,8 +150,9 @@ const log = (line: string) => {
   if (!values.json) console.error(line);
 };
 
-// Production defaults but for a faster probe (the read-back's re-assertion starts at the first probe)
-// and no periodic re-assertion (it would land inside a latency run at random).
+// Production defaults (the log level too: per-item lines are part of the daemon's cost) but for a
+// faster probe (the read-back's re-assertion starts at the first probe) and no periodic re-assertion
+// (it would land inside a latency run at random).
 const benchConfig = (
   extra = '',
   servers: readonly string[] = SERVERS,
@@ -168,7 +169,6 @@ memcached:
   probeIntervalMs: 1000
 markers: { reassertIntervalSeconds: 0 }
 http: { host: 127.0.0.1, port: ${HTTP_PORT} }
-log: { level: warn }
 ${extra}`;
 const config = writeConfig(benchConfig());
 

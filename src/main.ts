@@ -11,6 +11,7 @@ import { type ListingModeObserver, memcachedServers } from './adapters/memcached
 import type { Config } from './config/load.ts';
 import { RecentIds } from './core/recent-ids.ts';
 import { reportInsecureEndpoints } from './observability/insecure-endpoints.ts';
+import { ItemLines } from './observability/item-lines.ts';
 import type { Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
 import { throttled } from './observability/throttle.ts';
@@ -218,11 +219,14 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   );
   const runners: InvalidationRunner[] = actions.map((action) => coalesced(action, config, metrics, logger));
   const recovery = serverRecovery(servers, actions, markers, indexes, config, metrics, logger);
+  const processorLog = logger.child({ component: 'processor' });
+  const itemLines = new ItemLines(processorLog, config.log.itemLinesPerSecond);
   const processor = new Processor({
     runners,
     recentIds: new RecentIds(config.processing.dedupeWindow),
     metrics,
-    logger: logger.child({ component: 'processor' }),
+    logger: processorLog,
+    itemLines,
     now,
   });
   const sources = configuredSources(config, logger, metrics.revocations);
@@ -284,6 +288,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
       await Promise.all(sources.map((s) => s.stopTaking(deadline)));
       await Promise.all(sources.map((s) => s.drain(deadline)));
       for (const runner of runners) runner.stop();
+      itemLines.flush();
       await background.stop(Math.max(deadline, Date.now() + CLOSE_MS));
       await Promise.all(sources.map((s) => s.close()));
       for (const server of servers) server.close();

@@ -306,7 +306,10 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   log: z
-    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+    .strictObject({
+      level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+      itemLinesPerSecond: z.int().min(0).default(100),
+    })
     .prefault({}),
   shutdown: z.strictObject({ graceMs: timerMs().min(0).default(10_000) }).prefault({}),
 });

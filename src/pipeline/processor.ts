@@ -1,6 +1,7 @@
 import { NO_EVENT } from '../core/events.ts';
 import type { RecentIds } from '../core/recent-ids.ts';
 import { GLOBAL } from '../core/targets.ts';
+import type { ItemLines } from '../observability/item-lines.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { eventTypeLabel } from '../observability/metrics.ts';
@@ -13,11 +14,15 @@ export interface ProcessorDeps {
   readonly recentIds: RecentIds;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** The per-item lines' budget: a drain writes a handful a second, not one per item. */
+  readonly itemLines: ItemLines;
   readonly now: () => number;
 }
 
 const APPLIED: Settlement = Object.freeze({ outcome: 'applied' });
 const RETRY: Settlement = Object.freeze({ outcome: 'retry' });
+const PARKED = 'parked a notification that cannot be applied';
+const WRITTEN = 'invalidation written';
 
 /**
  * One item's way through the pipeline, whatever source it came from: deduplicate → every action →
@@ -33,20 +38,20 @@ export class Processor {
   }
 
   readonly handle = async (item: SourceItem): Promise<Settlement> => {
-    const { metrics, logger } = this.#d;
+    const { metrics, logger, itemLines } = this.#d;
     const { content } = item;
     const source = item.source;
     metrics.received.inc({ event_type: eventTypeLabel(item.kind), source });
-    // Fields rather than a child logger: most items (failed logins) log nothing at info.
-    const context = { messageId: item.id, eventType: item.kind, source, ...item.origin };
+    // Fields rather than a child logger, built only for a line that is written: most items (failed
+    // logins) log nothing at info, and a drain writes a few lines a second (ItemLines).
+    const context = () => ({ messageId: item.id, eventType: item.kind, source, ...item.origin });
     if (!content.decoded) {
       metrics.parked.inc({ reason: content.reason, source });
       metrics.outcomes.inc({ outcome: 'parked', source });
       // The message itself is never logged: it may hold user names and addresses (CADF initiator).
-      logger.warn(
-        { ...context, reason: content.reason, error: content.detail },
-        'parked a notification that cannot be applied',
-      );
+      if (itemLines.allow('warn', PARKED)) {
+        logger.warn({ ...context(), reason: content.reason, error: content.detail }, PARKED);
+      }
       return { outcome: 'parked', reason: content.reason };
     }
     if (item.id !== null && this.#d.recentIds.has(item.id)) {
@@ -58,14 +63,14 @@ export class Processor {
       metrics.outcomes.inc({ outcome: 'ignored', source });
       // Not remembered: it costs nothing to ignore again, and failed logins (most of the traffic) would
       // push the ids of applied invalidations out of the window.
-      logger.debug(context, 'no invalidation for this event');
+      if (logger.isLevelEnabled('debug')) logger.debug(context(), 'no invalidation for this event');
       return APPLIED;
     }
     try {
       await Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
     } catch (error) {
       if (error instanceof CoalescerStopped) {
-        logger.info(context, 'stopping before the invalidation was written; it will be delivered again');
+        logger.info(context(), 'stopping before the invalidation was written; it will be delivered again');
         return RETRY;
       }
       throw error;
@@ -75,7 +80,9 @@ export class Processor {
     if (content.publishedAtMs !== null) {
       metrics.lag.observe(Math.max(0, this.#d.now() - content.publishedAtMs) / 1000);
     }
-    logger.info({ ...context, targets: invalidation.targets.map((t) => t.kind) }, 'invalidation written');
+    if (itemLines.allow('info', WRITTEN)) {
+      logger.info({ ...context(), targets: invalidation.targets.map((t) => t.kind) }, WRITTEN);
+    }
     return APPLIED;
   };
 

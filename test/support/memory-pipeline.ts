@@ -4,6 +4,7 @@ import type { MarkerSettings } from '../../src/actions/markers.ts';
 import { type Config, parseConfig } from '../../src/config/load.ts';
 import { serverName } from '../../src/config/memcached-servers.ts';
 import { RecentIds } from '../../src/core/recent-ids.ts';
+import { ItemLines } from '../../src/observability/item-lines.ts';
 import { createLogger, type Logger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { Coalescer } from '../../src/pipeline/coalescer.ts';
@@ -63,11 +64,13 @@ export function memoryPipeline(extra = '') {
   const runners = actions.map((action) => new Coalescer(action, config.memcached.retry, () => {}));
   const metrics = new Metrics('unit');
   const { logger, lines } = capturingLogger();
+  const itemLines = new ItemLines(logger, config.log.itemLinesPerSecond, clock.now);
   const processor = new Processor({
     runners,
     recentIds: new RecentIds(config.processing.dedupeWindow),
     metrics,
     logger,
+    itemLines,
     now: clock.now,
   });
   return {
@@ -79,9 +82,11 @@ export function memoryPipeline(extra = '') {
     runners,
     metrics,
     processor,
+    itemLines,
     logLines: lines,
     stop: () => {
       for (const runner of runners) runner.stop();
+      itemLines.flush();
     },
   };
 }

@@ -80,6 +80,19 @@ describe('the processor, on in-memory servers', () => {
     expect(p.logLines.join('\n')).not.toContain('not json');
   });
 
+  it('a drain writes up to log.itemLinesPerSecond lines of its own, then one summary', async () => {
+    const p = pipeline('log: { itemLinesPerSecond: 5 }');
+    const events = Array.from({ length: 40 }, (_, i) =>
+      item(osloV2Body('identity.user.updated', { resource_info: `u${i}` })),
+    );
+    await Promise.all(events.map((e) => p.processor.handle(e)));
+    const written = p.logLines.filter((l) => l.includes('"msg":"invalidation written"'));
+    expect(written).toHaveLength(5);
+    expect(await counter(p.metrics.outcomes, { outcome: 'applied' })).toBe(40);
+    p.itemLines.flush();
+    expect(p.logLines.at(-1)).toContain('"leftOut":{"invalidation written":35}');
+  });
+
   it('a message that comes again after it was applied is acknowledged without a second write', async () => {
     const p = pipeline();
     const body = osloV2Body('identity.user.updated', { resource_info: 'u1' });
