@@ -25,6 +25,7 @@ import {
   statsReply,
   statusReplies,
   statusReply,
+  storageCommand,
   versionReply,
 } from './protocol.ts';
 import { connectSocket, type SocketOptions } from './socket.ts';
@@ -92,13 +93,13 @@ export class MemcachedConnection implements CacheServer {
 
   add(key: string, value: string, ttlSeconds: number): Promise<'STORED' | 'NOT_STORED'> {
     const reply = statusReply(['STORED', 'NOT_STORED'] as const);
-    return this.#request([key], storage(`add ${key} 0 ${ttlSeconds}`, value), reply);
+    return this.#request([key], storageCommand(`add ${key} 0 ${ttlSeconds}`, value), reply);
   }
 
   addAll(entries: readonly StoreEntry[]): Promise<('STORED' | 'NOT_STORED')[]> {
     if (entries.length === 0) return Promise.resolve([]);
     let command = '';
-    for (const e of entries) command += storage(`add ${e.key} 0 ${e.ttlSeconds}`, e.value);
+    for (const e of entries) command += storageCommand(`add ${e.key} 0 ${e.ttlSeconds}`, e.value);
     const reply = statusReplies(['STORED', 'NOT_STORED'] as const, entries.length);
     return this.#request(
       entries.map((e) => e.key),
@@ -114,7 +115,7 @@ export class MemcachedConnection implements CacheServer {
     cas: string,
   ): Promise<'STORED' | 'EXISTS' | 'NOT_FOUND'> {
     const reply = statusReply(['STORED', 'EXISTS', 'NOT_FOUND'] as const);
-    return this.#request([key], storage(`cas ${key} 0 ${ttlSeconds}`, value, cas), reply);
+    return this.#request([key], storageCommand(`cas ${key} 0 ${ttlSeconds}`, value, cas), reply);
   }
 
   delete(key: string): Promise<'DELETED' | 'NOT_FOUND'> {
@@ -303,14 +304,3 @@ export class MemcachedConnection implements CacheServer {
 }
 
 const INVALID_KEY = 'memcached keys are 1-250 printable ASCII characters';
-
-/** A storage command (`add`, `cas`): its line with the value's length in bytes, the value, CRLF. */
-function storage(head: string, value: string, cas?: string): string {
-  // The command goes out as latin1 (one byte per character): a value's UTF-8 bytes, one character
-  // each. Markers are ASCII, already their own bytes.
-  const bytes = ASCII.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
-  return `${head} ${bytes.length}${cas === undefined ? '' : ` ${cas}`}\r\n${bytes}\r\n`;
-}
-
-/** Printable ASCII, tab, CR and LF: their UTF-8 bytes are the characters themselves. */
-const ASCII = /^[\t\n\r\x20-\x7e]*$/;

@@ -1,5 +1,6 @@
 /**
- * Readers of memcached text-protocol replies. A reader is made per request and may be called many times
+ * The memcached text protocol: the storage command's encoding (the one that counts bytes) and the
+ * readers of replies. A reader is made per request and may be called many times
  * as bytes arrive: it keeps what it has parsed, never consumes a partial reply, and says how many bytes
  * (from the start of its reply) it needs before another attempt is worthwhile. Positions are relative to
  * the reply's start, so the receive buffer may be trimmed between calls. Each value is copied once:
@@ -40,6 +41,17 @@ function throwIfError(line: string): void {
     throw new MemcachedReplyError(line);
   }
 }
+
+/** A storage command (`add`, `cas`): its line with the value's length in bytes, the value, CRLF. */
+export function storageCommand(head: string, value: string, cas?: string): string {
+  // The command goes out as latin1 (one byte per character): a value's UTF-8 bytes, one character
+  // each. Markers are ASCII, already their own bytes.
+  const bytes = ASCII.test(value) ? value : Buffer.from(value, 'utf8').toString('latin1');
+  return `${head} ${bytes.length}${cas === undefined ? '' : ` ${cas}`}\r\n${bytes}\r\n`;
+}
+
+/** Printable ASCII, tab, CR and LF: their UTF-8 bytes are the characters themselves. */
+const ASCII = /^[\t\n\r\x20-\x7e]*$/;
 
 /** A reply of one line, mapped (or rejected) by `decode`. */
 function lineReply<T>(decode: (line: string) => T): ReplyReader<T> {
