@@ -53,33 +53,50 @@ export function storageCommand(head: string, value: string, cas?: string): strin
 /** Printable ASCII, tab, CR and LF: their UTF-8 bytes are the characters themselves. */
 const ASCII = /^[\t\n\r\x20-\x7e]*$/;
 
+/**
+ * The line that starts at `at` (an error reply thrown) and the offset of its CRLF; null until the CRLF
+ * has arrived, with `reader.needed` set to one byte more than the reply has so far.
+ */
+function nextLine(
+  reader: { needed: number },
+  buf: Buffer,
+  start: number,
+  at: number,
+): { line: string; eol: number } | null {
+  const eol = buf.indexOf(CRLF, at);
+  if (eol < 0) {
+    reader.needed = buf.length - start + 1;
+    return null;
+  }
+  const line = buf.toString('latin1', at, eol);
+  throwIfError(line);
+  return { line, eol };
+}
+
 /** A reply of one line, mapped (or rejected) by `decode`. */
 function lineReply<T>(decode: (line: string) => T): ReplyReader<T> {
   const reader = {
     needed: 0,
     read(buf: Buffer, start: number): Parsed<T> | null {
-      const eol = buf.indexOf(CRLF, start);
-      if (eol < 0) {
-        reader.needed = buf.length - start + 1;
-        return null;
-      }
-      const line = buf.toString('latin1', start, eol);
-      throwIfError(line);
-      return { value: decode(line), end: eol + 2 };
+      const next = nextLine(reader, buf, start, start);
+      return next && { value: decode(next.line), end: next.eol + 2 };
     },
   };
   return reader;
 }
 
-/** One status line, checked against the replies the command may give. */
-export function statusReply<S extends string>(allowed: readonly S[]): ReplyReader<S> {
-  return lineReply((line) => {
-    if (!(allowed as readonly string[]).includes(line)) throw new MemcachedReplyError(line);
-    return line as S;
-  });
+/** `line` if it is one of the replies the command may give. */
+function allowedStatus<S extends string>(allowed: readonly S[], line: string): S {
+  if (!(allowed as readonly string[]).includes(line)) throw new MemcachedReplyError(line);
+  return line as S;
 }
 
-/** `count` status lines in a row (pipelined commands sent as one request), each checked as above. */
+/** One status line, checked against the replies the command may give. */
+export function statusReply<S extends string>(allowed: readonly S[]): ReplyReader<S> {
+  return lineReply((line) => allowedStatus(allowed, line));
+}
+
+/** `count` status lines in a row (pipelined commands sent as one request), each checked as statusReply does. */
 export function statusReplies<S extends string>(allowed: readonly S[], count: number): ReplyReader<S[]> {
   const values: S[] = [];
   let parsed = 0; // bytes of the reply already taken
@@ -87,17 +104,10 @@ export function statusReplies<S extends string>(allowed: readonly S[], count: nu
     needed: 0,
     read(buf: Buffer, start: number): Parsed<S[]> | null {
       while (values.length < count) {
-        const at = start + parsed;
-        const eol = buf.indexOf(CRLF, at);
-        if (eol < 0) {
-          reader.needed = buf.length - start + 1;
-          return null;
-        }
-        const line = buf.toString('latin1', at, eol);
-        throwIfError(line);
-        if (!(allowed as readonly string[]).includes(line)) throw new MemcachedReplyError(line);
-        values.push(line as S);
-        parsed = eol + 2 - start;
+        const next = nextLine(reader, buf, start, start + parsed);
+        if (next === null) return null;
+        values.push(allowedStatus(allowed, next.line));
+        parsed = next.eol + 2 - start;
       }
       return { value: values, end: start + parsed };
     },
@@ -156,14 +166,9 @@ function untilEnd<T>(
     needed: 0,
     read(buf: Buffer, start: number): Parsed<T> | null {
       for (;;) {
-        const at = start + parsed;
-        const eol = buf.indexOf(CRLF, at);
-        if (eol < 0) {
-          reader.needed = buf.length - start + 1;
-          return null;
-        }
-        const line = buf.toString('latin1', at, eol);
-        throwIfError(line);
+        const next = nextLine(reader, buf, start, start + parsed);
+        if (next === null) return null;
+        const { line, eol } = next;
         if (line === 'END') return { value, end: eol + 2 };
         const entry = parse(line);
         if (!entry) throw new MemcachedReplyError(line);
