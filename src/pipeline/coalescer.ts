@@ -31,8 +31,6 @@ interface Batch<Item> {
 }
 
 interface Lane<Item> {
-  /** True while the lane's items wait in the forming batch; false once its write is in flight. */
-  forming: boolean;
   /** Items that arrived while this lane's write was in flight: they join the batch formed after it. */
   next: Batch<Item> | null;
 }
@@ -78,12 +76,10 @@ export class Coalescer<Item> implements InvalidationRunner {
     this.#stats.requested(1);
     const key = this.action.laneOf(item);
     const lane = this.#lanes.get(key);
-    if (lane === undefined || lane.forming) {
-      if (lane === undefined) this.#lanes.set(key, { forming: true, next: null });
-      const batch = this.#formingBatch();
-      batch.items.set(this.action.itemKey(item), item);
-      batch.lanes.add(key);
-      return batch.done.promise;
+    // A lane is idle, forming (its items wait in this tick's batch) or in flight.
+    if (lane === undefined || this.#forming?.lanes.has(key)) {
+      if (lane === undefined) this.#lanes.set(key, { next: null });
+      return this.#join(key, [[this.action.itemKey(item), item]]).done.promise;
     }
     lane.next ??= newBatch();
     lane.next.items.set(this.action.itemKey(item), item);
@@ -122,20 +118,20 @@ export class Coalescer<Item> implements InvalidationRunner {
     this.#lanes.clear();
   }
 
-  /** The batch forming this tick; the first item of a tick schedules its start. */
-  #formingBatch(): Batch<Item> {
-    if (this.#forming !== null) return this.#forming;
-    const batch = newBatch<Item>();
-    this.#forming = batch;
-    queueMicrotask(() => {
-      if (this.#forming !== batch) return; // stopped meanwhile
-      this.#forming = null;
-      for (const key of batch.lanes) {
-        const lane = this.#lanes.get(key);
-        if (lane) lane.forming = false;
-      }
-      this.#run(batch);
-    });
+  /** `items` of lane `key` join the batch forming this tick; the first of a tick schedules its start. */
+  #join(key: string, items: Iterable<[string, Item]>): Batch<Item> {
+    let batch = this.#forming;
+    if (batch === null) {
+      const forming = newBatch<Item>();
+      this.#forming = batch = forming;
+      queueMicrotask(() => {
+        if (this.#forming !== forming) return; // stopped meanwhile
+        this.#forming = null;
+        this.#run(forming);
+      });
+    }
+    for (const [itemKey, item] of items) batch.items.set(itemKey, item);
+    batch.lanes.add(key);
     return batch;
   }
 
@@ -168,11 +164,7 @@ export class Coalescer<Item> implements InvalidationRunner {
       return;
     }
     lane.next = null;
-    lane.forming = true;
-    const batch = this.#formingBatch();
-    for (const [itemKey, item] of waiting.items) batch.items.set(itemKey, item);
-    batch.lanes.add(key);
-    batch.done.promise.then(waiting.done.resolve, waiting.done.reject);
+    this.#join(key, waiting.items).done.promise.then(waiting.done.resolve, waiting.done.reject);
   }
 
   /** The first attempt, and the retry loop only once it failed. */

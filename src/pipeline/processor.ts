@@ -42,15 +42,12 @@ export class Processor {
     const { content } = item;
     const source = item.source;
     metrics.received.inc({ event_type: eventTypeLabel(item.kind), source });
-    // Fields rather than a child logger, built only for a line that is written: most items (failed
-    // logins) log nothing at info, and a drain writes a few lines a second (ItemLines).
-    const context = () => ({ messageId: item.id, eventType: item.kind, source, ...item.origin });
     if (!content.decoded) {
       metrics.parked.inc({ reason: content.reason, source });
       metrics.outcomes.inc({ outcome: 'parked', source });
       // The message itself is never logged: it may hold user names and addresses (CADF initiator).
       if (itemLines.allow('warn', PARKED)) {
-        logger.warn({ ...context(), reason: content.reason, error: content.detail }, PARKED);
+        logger.warn({ ...logFields(item), reason: content.reason, error: content.detail }, PARKED);
       }
       return { outcome: 'parked', reason: content.reason };
     }
@@ -63,14 +60,17 @@ export class Processor {
       metrics.outcomes.inc({ outcome: 'ignored', source });
       // Not remembered: it costs nothing to ignore again, and failed logins (most of the traffic) would
       // push the ids of applied invalidations out of the window.
-      if (logger.isLevelEnabled('debug')) logger.debug(context(), 'no invalidation for this event');
+      if (logger.isLevelEnabled('debug')) logger.debug(logFields(item), 'no invalidation for this event');
       return APPLIED;
     }
     try {
       await Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
     } catch (error) {
       if (error instanceof CoalescerStopped) {
-        logger.info(context(), 'stopping before the invalidation was written; it will be delivered again');
+        logger.info(
+          logFields(item),
+          'stopping before the invalidation was written; it will be delivered again',
+        );
         return RETRY;
       }
       throw error;
@@ -81,7 +81,7 @@ export class Processor {
       metrics.lag.observe(Math.max(0, this.#d.now() - content.publishedAtMs) / 1000);
     }
     if (itemLines.allow('info', WRITTEN)) {
-      logger.info({ ...context(), targets: invalidation.targets.map((t) => t.kind) }, WRITTEN);
+      logger.info({ ...logFields(item), targets: invalidation.targets.map((t) => t.kind) }, WRITTEN);
     }
     return APPLIED;
   };
@@ -109,4 +109,12 @@ export class Processor {
   #remember(id: string | null): void {
     if (id !== null) this.#d.recentIds.add(id);
   }
+}
+
+/**
+ * An item's log fields, rather than a child logger, built only for a line that is written: most items
+ * (failed logins) log nothing at info, and a drain writes a few lines a second (ItemLines).
+ */
+function logFields(item: SourceItem) {
+  return { messageId: item.id, eventType: item.kind, source: item.source, ...item.origin };
 }
