@@ -57,11 +57,7 @@ export function writeMarkerBatch(
 ): Promise<PromiseSettledResult<MarkerWriteResult>[]> {
   const value = encodeMarkerValue(valueMs);
   const absent = markers.filter((m) => m.expect === 'absent');
-  const adds =
-    absent.length === 0
-      ? Promise.resolve([])
-      : server.addAll(absent.map((m) => ({ key: m.key, value, ttlSeconds })));
-  return adds.then((replies) => {
+  return server.addAll(absent.map((m) => ({ key: m.key, value, ttlSeconds }))).then((replies) => {
     const stored = new Set<string>();
     absent.forEach((m, i) => {
       if (replies[i] === 'STORED') stored.add(m.key);

@@ -29,6 +29,7 @@ export interface CacheServer {
   /**
    * `add` for each entry, pipelined as one request: the replies in entry order. One promise for the
    * lot, where a drain writes a marker per event. Rejects as a whole when the server failed any.
+   * No entries: no request.
    */
   addAll(entries: readonly StoreEntry[]): Promise<('STORED' | 'NOT_STORED')[]>;
   cas(

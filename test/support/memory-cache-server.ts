@@ -128,6 +128,7 @@ export class MemoryCacheServer implements CacheServer {
 
   async addAll(entries: readonly StoreEntry[]): Promise<('STORED' | 'NOT_STORED')[]> {
     for (const e of entries) checkKey(e.key);
+    if (entries.length === 0) return [];
     await this.#exchange();
     return entries.map((e) => {
       if (this.#live(e.key)) return 'NOT_STORED';
