@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { insecureEndpoints, isLoopback } from '../../src/config/endpoint-security.ts';
-import { ConfigError, parseConfig } from '../../src/config/load.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { refusals } from '../support/config-text.ts';
 import { tempDir } from '../support/temp-dirs.ts';
 
 const SECRET = 'pa55-w0rd-never-logged';
@@ -20,16 +21,6 @@ amqp:
 ${o.amqp ?? ''}memcached:
   servers: [${o.servers.map((s) => `"${s}"`).join(', ')}]
 ${o.memcached ?? ''}${poller}`;
-}
-
-function refusals(text: string): string[] {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
 }
 
 const LOCAL = { url: 'rabbit://guest:guest@127.0.0.1:5672/', servers: ['127.0.0.1:11211'] };

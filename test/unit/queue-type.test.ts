@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { poolQueueArguments, topologyOptions } from '../../src/adapters/amqp091/topology.ts';
-import { ConfigError, parseConfig } from '../../src/config/load.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { problems } from '../support/config-text.ts';
 
 /** A configuration with these lines under `amqp:`. */
 const yaml = (...amqp: string[]) => `region: region-two
@@ -9,16 +10,6 @@ amqp:
 ${amqp.map((l) => `  ${l}\n`).join('')}memcached:
   servers: ["127.0.0.1:11211"]
 `;
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (error) {
-    if (error instanceof ConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected the configuration to be rejected');
-}
 
 const argumentsOf = (...amqp: string[]) =>
   poolQueueArguments(topologyOptions(parseConfig(yaml(...amqp), 't').amqp));
