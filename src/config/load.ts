@@ -7,6 +7,7 @@ import { applyEnvOverrides } from './env-overrides.ts';
 import { type KeystoneCredentials, keystoneCredentials } from './keystone-credentials.ts';
 import { type MemcachedServer, parseMemcachedServer } from './memcached-servers.ts';
 import { type ConfigFile, configSchema } from './schema.ts';
+import { readSecretFile } from './secret-file.ts';
 import { amqpProtocol, parseTransportUrl, type TransportUrl } from './transport-url.ts';
 
 /** The validated configuration, with the broker URL read and parsed and the server list parsed. */
@@ -135,7 +136,7 @@ function resolve(file: ConfigFile, source: string): Config {
   let transport: TransportUrl | null = null;
   const field = urlFile === undefined ? 'amqp.url' : 'amqp.urlFile';
   try {
-    const text = urlFile === undefined ? (url as string) : readSecretFile(urlFile);
+    const text = urlFile === undefined ? (url as string) : readSecretFile(urlFile).trim();
     transport = parseTransportUrl(text);
   } catch (cause) {
     problems.push(`${field}: ${errorMessage(cause)}`);
@@ -154,7 +155,7 @@ function resolve(file: ConfigFile, source: string): Config {
     credentials = keystoneCredentials(file.revocations, (field, path) => {
       let secret: string;
       try {
-        secret = readSecretFile(path);
+        secret = readSecretFile(path).trim();
       } catch (cause) {
         throw new Error(`${field}: ${errorMessage(cause)}`);
       }
@@ -180,12 +181,4 @@ function resolve(file: ConfigFile, source: string): Config {
   const refused = plaintextRefusals(config);
   if (refused.length > 0) throw new ConfigError(source, refused);
   return config;
-}
-
-function readSecretFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8').trim();
-  } catch (cause) {
-    throw new Error(`cannot read the file: ${(cause as NodeJS.ErrnoException).code ?? 'unknown error'}`);
-  }
 }

@@ -2,6 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import type tls from 'node:tls';
 import { errorMessage } from '../util/errors.ts';
+import { readSecretFile } from './secret-file.ts';
 
 export interface TlsFiles {
   readonly caFile?: string | undefined;
@@ -74,10 +75,14 @@ function readFile(field: string, path: string): Buffer {
 
 // A secret file usually ends with the newline its writer added; the passphrase does not.
 function readPassphrase(field: string, path: string): string {
-  const text = readFile(`${field}.keyPassphraseFile`, path)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-  if (text === '') throw new Error(`${field}.keyPassphraseFile: the file is empty`);
+  const name = `${field}.keyPassphraseFile`;
+  let text: string;
+  try {
+    text = readSecretFile(path).replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new Error(`${name}: ${errorMessage(error)}`);
+  }
+  if (text === '') throw new Error(`${name}: the file is empty`);
   return text;
 }
 

@@ -49,12 +49,21 @@ describe('TLS files', () => {
       { keyPassphraseFile: 'empty' },
       'memcached.tls.keyPassphraseFile: the file is empty',
     ],
-    ['a missing passphrase file', { keyPassphraseFile: 'absent' }, 'memcached.tls.keyPassphraseFile: ENOENT'],
+    [
+      'a missing passphrase file',
+      { keyPassphraseFile: 'absent' },
+      'memcached.tls.keyPassphraseFile: cannot read the file: ENOENT',
+    ],
   ])('refuses an encrypted key with %s, naming the field', (_what, t, expected) => {
     const files = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, file(v)]));
     const message = failure({ keyFile: file('encrypted.key'), ...files });
     expect(message).toContain(expected);
     expect(message).not.toContain(PASSPHRASE);
+  });
+
+  it('never echoes keyPassphraseFile: an operator who put the passphrase there sees only the error code', () => {
+    const message = failure({ keyFile: file('encrypted.key'), keyPassphraseFile: PASSPHRASE });
+    expect(message).toBe('memcached.tls.keyPassphraseFile: cannot read the file: ENOENT');
   });
 
   it('names the field of a file that cannot be read', () => {
