@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { type ActionObservers, configuredActions } from './actions/configured.ts';
 import { harvestMarkers } from './actions/harvest-markers.ts';
 import type { MarkersAction } from './actions/markers.ts';
+import { scanLimits } from './actions/middleware-purge.ts';
 import { type PurgeIndexObserver, ServerPurgeIndex } from './actions/purge-index.ts';
 import { ServerRecovery } from './actions/server-recovery.ts';
 import { configuredSources } from './adapters/configured-sources.ts';
@@ -139,11 +140,7 @@ function purgeIndexes(config: Config, metrics: Metrics, logger: Logger): Map<str
     fenceTimeoutMs: purge.index.fenceTimeoutMs,
     readBatchSize: purge.index.readBatchSize,
     // One key past the ceiling is enough to know the index cannot hold the server.
-    listing: {
-      timeoutMs: purge.scanTimeoutMs,
-      idleMs: purge.scanIdleMs,
-      maxKeys: purge.index.maxEntries + 1,
-    },
+    listing: { ...scanLimits(purge), maxKeys: purge.index.maxEntries + 1 },
     retry: config.memcached.retry,
   };
   const indexes = memcachedServers(config).map((s) => new ServerPurgeIndex(s, settings, observer));
@@ -261,11 +258,7 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
     prefix: config.markers.prefix,
     ttlSeconds: config.markers.ttlSeconds,
     clockSkewMarginMs: config.markers.clockSkewMarginMs,
-    limits: {
-      timeoutMs: config.middlewarePurge.scanTimeoutMs,
-      idleMs: config.middlewarePurge.scanIdleMs,
-      maxKeys: config.middlewarePurge.scanMaxKeys,
-    },
+    limits: scanLimits(config.middlewarePurge),
   };
   const found = {
     remember: markers.remember.bind(markers),

@@ -28,6 +28,15 @@ export interface MiddlewarePurgeSettings {
 
 export type DeleteReason = 'matched' | 'unreadable' | 'global';
 
+/** The limits of a key listing (purge scans, marker read-back, the CLI's listing), from the settings. */
+export function scanLimits(s: {
+  readonly scanTimeoutMs: number;
+  readonly scanIdleMs: number;
+  readonly scanMaxKeys: number;
+}): ListingLimits {
+  return { timeoutMs: s.scanTimeoutMs, idleMs: s.scanIdleMs, maxKeys: s.scanMaxKeys };
+}
+
 export interface PurgeObserver {
   /** How a purge found the entries on a server: from its index, or by scanning it. */
   looked(server: string, how: 'index' | 'scan'): void;
@@ -73,11 +82,7 @@ export class MiddlewarePurgeAction implements Action<Target>, Replayable {
     this.#observer = observer;
     this.#indexes = indexes;
     this.repeatAfterMs = settings.repeatAfterMs;
-    this.#limits = {
-      timeoutMs: settings.scanTimeoutMs,
-      idleMs: settings.scanIdleMs,
-      maxKeys: settings.scanMaxKeys,
-    };
+    this.#limits = scanLimits(settings);
   }
 
   plan(invalidation: Invalidation): readonly Target[] {

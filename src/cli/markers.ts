@@ -1,4 +1,5 @@
 import { listMarkerKeys, readStoredMarkers } from '../actions/harvest-markers.ts';
+import { scanLimits } from '../actions/middleware-purge.ts';
 import type { Config } from '../config/load.ts';
 import { markerKey } from '../core/marker.ts';
 import type { Target } from '../core/targets.ts';
@@ -27,8 +28,7 @@ export async function readMarkers(
   nowMs: number,
 ): Promise<MarkerRow[]> {
   const { prefix } = config.markers;
-  const { scanTimeoutMs, scanIdleMs, scanMaxKeys } = config.middlewarePurge;
-  const listing = { prefix, limits: { timeoutMs: scanTimeoutMs, idleMs: scanIdleMs, maxKeys: scanMaxKeys } };
+  const listing = { prefix, limits: scanLimits(config.middlewarePurge) };
   const perServer = await Promise.all(
     servers.map(async (server): Promise<MarkerRow[]> => {
       try {
