@@ -7,6 +7,7 @@ import type { GapHandler, ItemHandler, Source } from '../ports/source.ts';
 import { type BackoffPolicy, backoffDelay, sleep } from '../util/backoff.ts';
 import { errorMessage } from '../util/errors.ts';
 import { brokerTls } from './broker-tls.ts';
+import type { InFlight } from './in-flight.ts';
 
 const DROPPING = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl', 'x-delivery-limit']);
 
@@ -14,8 +15,8 @@ const DROPPING = new Set(['x-max-length', 'x-max-length-bytes', 'x-message-ttl',
 export interface BrokerSessionHandle {
   /** Resolves, once, with the reason the session ended. */
   readonly ended: Promise<string>;
-  /** Handlers of this session's deliveries that have not finished. */
-  readonly inFlight: ReadonlySet<Promise<void>>;
+  /** This session's deliveries handed out and not yet settled. */
+  readonly inFlight: InFlight;
   /** No new deliveries; the connection stays open to settle those in flight. Bounded by `timeoutMs`. */
   cancel(timeoutMs: number): Promise<void>;
   /** End the session and close the connection; the broker gives back whatever was not settled. */
@@ -85,9 +86,10 @@ export class BrokerLoop<S extends BrokerSessionHandle> {
 
   async drain(deadline: number): Promise<number> {
     // Only the live session's deliveries can still be settled; a dead session's are redelivered.
-    const inFlight = this.#session?.inFlight ?? new Set();
+    const inFlight = this.#session?.inFlight;
+    if (inFlight === undefined) return 0;
     const grace = new AbortController();
-    await Promise.race([Promise.allSettled([...inFlight]), sleep(deadline - Date.now(), grace.signal)]);
+    await Promise.race([inFlight.idle(), sleep(deadline - Date.now(), grace.signal)]);
     grace.abort();
     if (inFlight.size > 0) {
       this.#o.log.warn(
@@ -176,6 +178,11 @@ export abstract class BrokerSource<S extends BrokerSessionHandle> implements Sou
   }
 
   abstract start(handler: ItemHandler, onGap: GapHandler): void;
+
+  /** A handler failed (it never should): the delivery stays unsettled and comes back. */
+  protected readonly handlingFailed = (error: unknown): void => {
+    this.log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
+  };
 
   protected run(options: BrokerLoopOptions<S>): void {
     if (this.#loop !== null) throw new Error('the source was already started');

@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { eventTypeLabel } from '../observability/metrics.ts';
 import type { Invalidation } from '../ports/action.ts';
-import type { Gap, Settlement, SourceItem } from '../ports/source.ts';
+import type { Gap, ItemContent, Settlement, SourceItem } from '../ports/source.ts';
 import { CoalescerStopped, type InvalidationRunner } from './coalescer.ts';
 
 export interface ProcessorDeps {
@@ -18,6 +18,8 @@ export interface ProcessorDeps {
   readonly itemLines: ItemLines;
   readonly now: () => number;
 }
+
+type Decoded = Extract<ItemContent, { decoded: true }>;
 
 const APPLIED: Settlement = Object.freeze({ outcome: 'applied' });
 const RETRY: Settlement = Object.freeze({ outcome: 'retry' });
@@ -37,8 +39,8 @@ export class Processor {
     this.#d = deps;
   }
 
-  readonly handle = async (item: SourceItem): Promise<Settlement> => {
-    const { metrics, logger, itemLines } = this.#d;
+  readonly handle = (item: SourceItem): Settlement | Promise<Settlement> => {
+    const { metrics, logger, itemLines, runners } = this.#d;
     const { content } = item;
     const source = item.source;
     metrics.received.inc({ event_type: eventTypeLabel(item.kind), source });
@@ -63,28 +65,43 @@ export class Processor {
       if (logger.isLevelEnabled('debug')) logger.debug(logFields(item), 'no invalidation for this event');
       return APPLIED;
     }
+    // One promise per item, not an async function's and Promise.all's: in a drain it was a cost of its own.
+    let written: Promise<unknown>;
     try {
-      await Promise.all(this.#d.runners.map((r) => r.coverInvalidation(invalidation)));
+      written =
+        runners.length === 1
+          ? (runners[0] as InvalidationRunner).coverInvalidation(invalidation)
+          : Promise.all(runners.map((r) => r.coverInvalidation(invalidation)));
     } catch (error) {
-      if (error instanceof CoalescerStopped) {
-        logger.info(
-          logFields(item),
-          'stopping before the invalidation was written; it will be delivered again',
-        );
-        return RETRY;
-      }
-      throw error;
+      written = Promise.reject(error);
     }
-    this.#remember(item.id);
-    metrics.outcomes.inc({ outcome: 'applied', source });
+    return written.then(
+      () => this.#applied(item, content),
+      (error: unknown) => this.#notWritten(item, error),
+    );
+  };
+
+  #applied(item: SourceItem, content: Decoded): Settlement {
+    const { metrics, logger, itemLines } = this.#d;
+    if (item.id !== null) this.#d.recentIds.add(item.id);
+    metrics.outcomes.inc({ outcome: 'applied', source: item.source });
     if (content.publishedAtMs !== null) {
       metrics.lag.observe(Math.max(0, this.#d.now() - content.publishedAtMs) / 1000);
     }
     if (itemLines.allow('info', WRITTEN)) {
-      logger.info({ ...logFields(item), targets: invalidation.targets.map((t) => t.kind) }, WRITTEN);
+      logger.info({ ...logFields(item), targets: content.invalidation.targets.map((t) => t.kind) }, WRITTEN);
     }
     return APPLIED;
-  };
+  }
+
+  #notWritten(item: SourceItem, error: unknown): Settlement {
+    if (!(error instanceof CoalescerStopped)) throw error;
+    this.#d.logger.info(
+      logFields(item),
+      'stopping before the invalidation was written; it will be delivered again',
+    );
+    return RETRY;
+  }
 
   /**
    * Invalidations may have been lost before they reached a source (see GapReason): invalidate
@@ -105,10 +122,6 @@ export class Processor {
     await Promise.race([written, stopped]);
     this.#d.logger.warn({ reason: gap.reason, detail: gap.detail }, 'gap: global invalidation written');
   };
-
-  #remember(id: string | null): void {
-    if (id !== null) this.#d.recentIds.add(id);
-  }
 }
 
 /**

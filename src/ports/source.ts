@@ -40,7 +40,8 @@ export type Settlement =
   | { readonly outcome: 'parked'; readonly reason: string }
   | { readonly outcome: 'retry' };
 
-export type ItemHandler = (item: SourceItem) => Promise<Settlement>;
+/** Settles an item at once when it can (nothing to write), or once its invalidation is written. */
+export type ItemHandler = (item: SourceItem) => Settlement | Promise<Settlement>;
 
 /**
  * Why invalidations may have been lost before they reached the source, whatever the source: the queue

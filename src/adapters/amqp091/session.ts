@@ -1,5 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage, Message } from 'amqplib';
 import type { Logger } from '../../observability/logger.ts';
+import { InFlight } from '../in-flight.ts';
 import { AckBatcher } from './ack-batcher.ts';
 import { limitBodies } from './body-limit.ts';
 
@@ -18,8 +19,8 @@ export class BrokerSession {
   channel: Channel | null = null;
   readonly consumerTags: string[] = [];
   dead = false;
-  /** Handlers of this session's deliveries that have not finished. */
-  readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries handed out and not yet settled. */
+  readonly inFlight = new InFlight();
   /** Acks of this channel's deliveries, sent together (both consumers share the channel's tags). */
   readonly #acks = new AckBatcher((deliveryTag, multiple) =>
     this.settle((ch) => ch.ack({ fields: { deliveryTag } } as Message, multiple)),

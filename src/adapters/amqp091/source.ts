@@ -4,7 +4,6 @@ import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { EnvelopeLimits } from '../../core/envelope.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GapHandler, ItemHandler, Settlement } from '../../ports/source.ts';
-import { errorMessage } from '../../util/errors.ts';
 import { BrokerSource } from '../broker-loop.ts';
 import { notificationItem, unreadItem } from '../notification-item.ts';
 import { oversizedBody } from './body-limit.ts';
@@ -116,14 +115,11 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
       oversized === null
         ? notificationItem(raw, this.limits, this.name, redelivered)
         : unreadItem(oversized, this.name, redelivered);
-    const work = handler(item).then(
+    session.inFlight.settle(
+      handler(item),
       (settlement) => settle(session, message, settlement),
-      (error: unknown) => {
-        this.log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
-      },
+      this.handlingFailed,
     );
-    session.inFlight.add(work);
-    void work.finally(() => session.inFlight.delete(work));
   }
 
   #watchesDrops(): boolean {
@@ -153,9 +149,7 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
     );
     // Acked only once the gap is filled; a stop first leaves it to be redelivered.
     const gap = { reason: 'messages-dropped', detail: dropped } as const;
-    const work = onGap(gap, stopping).then(ack, () => {});
-    session.inFlight.add(work);
-    void work.finally(() => session.inFlight.delete(work));
+    session.inFlight.track(onGap(gap, stopping).then(ack));
   }
 }
 

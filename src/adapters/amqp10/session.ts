@@ -6,6 +6,7 @@ import type { BrokerHost } from '../../config/transport-url.ts';
 import type { Settlement } from '../../ports/source.ts';
 import { sleep } from '../../util/backoff.ts';
 import type { BrokerSessionHandle } from '../broker-loop.ts';
+import { InFlight } from '../in-flight.ts';
 
 export interface Amqp10ConnectOptions {
   readonly host: BrokerHost;
@@ -45,7 +46,7 @@ export class Amqp10Session implements BrokerSessionHandle {
   readonly #connection: Connection;
   readonly #ended = Promise.withResolvers<string>();
   readonly ended: Promise<string> = this.#ended.promise;
-  readonly inFlight = new Set<Promise<void>>();
+  readonly inFlight = new InFlight();
   #receiver: Receiver | null = null;
   #taking = true;
   #dead = false;

@@ -4,7 +4,6 @@ import { type BrokerHost, describeBroker } from '../../config/transport-url.ts';
 import type { EnvelopeLimits } from '../../core/envelope.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { GapHandler, ItemHandler, SourceItem } from '../../ports/source.ts';
-import { errorMessage } from '../../util/errors.ts';
 import { BrokerSource } from '../broker-loop.ts';
 import { notificationItem } from '../notification-item.ts';
 import { rawMessage } from './message-body.ts';
@@ -79,14 +78,11 @@ export class Amqp10Source extends BrokerSource<Amqp10Session> {
   }
 
   #dispatch(session: Amqp10Session, message: Message, delivery: Delivery, handler: ItemHandler): void {
-    const work = handler(this.#item(message)).then(
+    session.inFlight.settle(
+      handler(this.#item(message)),
       (settlement) => session.settle(delivery, settlement),
-      (error: unknown) => {
-        this.log.error({ error: errorMessage(error) }, 'unexpected failure handling a delivery');
-      },
+      this.handlingFailed,
     );
-    session.inFlight.add(work);
-    void work.finally(() => session.inFlight.delete(work));
   }
 
   #item(message: Message): SourceItem {
