@@ -57,8 +57,8 @@ function coalesced<Item>(
     );
   });
   const stats = {
-    requested: (n: number) => metrics.itemsRequested.inc({ action: action.name }, n),
-    written: (n: number) => metrics.itemsWritten.inc({ action: action.name }, n),
+    requested: (n: number) => metrics.itemsRequested.add(n, action.name),
+    written: (n: number) => metrics.itemsWritten.add(n, action.name),
   };
   return new Coalescer(action, config.memcached.retry, warn, stats);
 }
@@ -70,7 +70,7 @@ function observers(metrics: Metrics, logger: Logger): ActionObservers {
     metrics.writeFailures.inc({ server, action });
   return {
     markers: {
-      applied: (t) => metrics.invalidations.inc({ kind: t.kind, action: 'markers' }),
+      applied: (t) => metrics.invalidations.count(t.kind, 'markers'),
       failed: failed('markers'),
     },
     keystoneRegions: {

@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { PurgeIndexMetrics } from './purge-index-metrics.ts';
 import { RevocationMetrics } from './revocation-metrics.ts';
+import { TalliedCounter } from './tallied-counter.ts';
 
 // Event types get a label of their own only from this bounded set; everything else is `other`, so a
 // publisher cannot blow up the series count. Never an id, token or credential as a label.
@@ -55,10 +56,10 @@ export interface LiveState {
 export class Metrics {
   #state: (() => LiveState) | null = null;
   readonly registry = new Registry();
-  readonly received: Counter<'event_type' | 'source'>;
-  readonly outcomes: Counter<'outcome' | 'source'>;
-  readonly parked: Counter<'reason' | 'source'>;
-  readonly invalidations: Counter<'kind' | 'action'>;
+  readonly received: TalliedCounter<'event_type' | 'source'>;
+  readonly outcomes: TalliedCounter<'outcome' | 'source'>;
+  readonly parked: TalliedCounter<'reason' | 'source'>;
+  readonly invalidations: TalliedCounter<'kind' | 'action'>;
   readonly writeFailures: Counter<'server' | 'action'>;
   readonly regionResets: Counter<'region'>;
   readonly gaps: Counter<'reason'>;
@@ -70,8 +71,8 @@ export class Metrics {
   readonly memcachedUp: Gauge<'server'>;
   readonly lag: Histogram;
   readonly replays: Counter<'action' | 'outcome'>;
-  readonly itemsRequested: Counter<'action'>;
-  readonly itemsWritten: Counter<'action'>;
+  readonly itemsRequested: TalliedCounter<'action'>;
+  readonly itemsWritten: TalliedCounter<'action'>;
   readonly wipes: Counter<'server'>;
   readonly markersIgnored: Counter<'reason'>;
   readonly revocations: RevocationMetrics;
@@ -79,25 +80,25 @@ export class Metrics {
 
   constructor(version: string) {
     const registers = [this.registry];
-    this.received = new Counter({
+    this.received = new TalliedCounter({
       name: 'kci_notifications_received_total',
       help: 'Items taken from a source (notifications, revocation events), by event type (a bounded set, else "other"; "unparseable" when unreadable) and source (amqp091, amqp10, revocations).',
       labelNames: ['event_type', 'source'],
       registers,
     });
-    this.outcomes = new Counter({
+    this.outcomes = new TalliedCounter({
       name: 'kci_notifications_total',
       help: 'Items settled, by outcome (applied, ignored: no target, duplicate, parked) and source.',
       labelNames: ['outcome', 'source'],
       registers,
     });
-    this.parked = new Counter({
+    this.parked = new TalliedCounter({
       name: 'kci_notifications_parked_total',
       help: 'Items that can never be applied, rejected (to the dead-letter exchange where there is one), by reason and source.',
       labelNames: ['reason', 'source'],
       registers,
     });
-    this.invalidations = new Counter({
+    this.invalidations = new TalliedCounter({
       name: 'kci_invalidations_total',
       help: 'Invalidation targets applied (on one server at least; the others are owed them), by target kind and action.',
       labelNames: ['kind', 'action'],
@@ -175,13 +176,13 @@ export class Metrics {
       labelNames: ['action', 'outcome'],
       registers,
     });
-    this.itemsRequested = new Counter({
+    this.itemsRequested = new TalliedCounter({
       name: 'kci_coalescer_items_requested_total',
       help: 'Items (markers, region keys, purge targets) notifications asked an action for; divided by kci_coalescer_items_written_total it is the coalescing ratio.',
       labelNames: ['action'],
       registers,
     });
-    this.itemsWritten = new Counter({
+    this.itemsWritten = new TalliedCounter({
       name: 'kci_coalescer_items_written_total',
       help: 'Items an action actually applied: one write answers every request that joined its batch.',
       labelNames: ['action'],

@@ -43,10 +43,10 @@ export class Processor {
     const { metrics, logger, itemLines, runners } = this.#d;
     const { content } = item;
     const source = item.source;
-    metrics.received.inc({ event_type: eventTypeLabel(item.kind), source });
+    metrics.received.count(eventTypeLabel(item.kind), source);
     if (!content.decoded) {
-      metrics.parked.inc({ reason: content.reason, source });
-      metrics.outcomes.inc({ outcome: 'parked', source });
+      metrics.parked.count(content.reason, source);
+      metrics.outcomes.count('parked', source);
       // The message itself is never logged: it may hold user names and addresses (CADF initiator).
       if (itemLines.allow('warn', PARKED)) {
         logger.warn({ ...logFields(item), reason: content.reason, error: content.detail }, PARKED);
@@ -54,12 +54,12 @@ export class Processor {
       return { outcome: 'parked', reason: content.reason };
     }
     if (item.id !== null && this.#d.recentIds.has(item.id)) {
-      metrics.outcomes.inc({ outcome: 'duplicate', source });
+      metrics.outcomes.count('duplicate', source);
       return APPLIED;
     }
     const { invalidation } = content;
     if (invalidation.targets.length === 0) {
-      metrics.outcomes.inc({ outcome: 'ignored', source });
+      metrics.outcomes.count('ignored', source);
       // Not remembered: it costs nothing to ignore again, and failed logins (most of the traffic) would
       // push the ids of applied invalidations out of the window.
       if (logger.isLevelEnabled('debug')) logger.debug(logFields(item), 'no invalidation for this event');
@@ -84,7 +84,7 @@ export class Processor {
   #applied(item: SourceItem, content: Decoded): Settlement {
     const { metrics, logger, itemLines } = this.#d;
     if (item.id !== null) this.#d.recentIds.add(item.id);
-    metrics.outcomes.inc({ outcome: 'applied', source: item.source });
+    metrics.outcomes.count('applied', item.source);
     if (content.publishedAtMs !== null) {
       metrics.lag.observe(Math.max(0, this.#d.now() - content.publishedAtMs) / 1000);
     }
