@@ -1,3 +1,5 @@
+import { OldestFirst } from './oldest-first.ts';
+
 /** One marker this daemon wrote and must keep on every server until it expires. */
 export interface LiveMarker {
   readonly key: string;
@@ -17,6 +19,7 @@ export class LiveMarkers {
   // Insertion order is write order: a re-recorded key moves to the end, so the first entry expires first.
   // The key is not repeated in the entry: at the default limit (100,000) every byte per marker counts.
   readonly #entries = new Map<string, { valueMs: number; expiresAtMs: number }>();
+  readonly #oldest = new OldestFirst(this.#entries);
 
   constructor(limit: number, summaryKey: string) {
     if (limit < 1) throw new RangeError('LiveMarkers needs a limit of at least 1');
@@ -57,7 +60,11 @@ export class LiveMarkers {
   }
 
   #foldOldest(): void {
-    for (const [key, oldest] of this.#entries) {
+    // The summary is passed over: at most one lap of the entries finds the oldest other marker.
+    for (let steps = this.#entries.size + 1; steps > 0; steps--) {
+      const taken = this.#oldest.take();
+      if (taken === undefined) return;
+      const [key, oldest] = taken;
       if (key === this.#summaryKey) continue;
       this.#entries.delete(key);
       const summary = this.#entries.get(this.#summaryKey);

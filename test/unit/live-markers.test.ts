@@ -44,6 +44,42 @@ describe('LiveMarkers: what a server that lost markers is given again', () => {
     expect(live.size).toBe(3);
   });
 
+  it('folds by last write over many laps: a marker written again is folded after those written since', () => {
+    const live = new LiveMarkers(4, 'g');
+    for (let i = 0; i < 1_000; i++) {
+      live.record(`k${i}`, i, 10_000 + i);
+      // k0 is written again every time: always the newest, never folded.
+      live.record('k0', i, 10_000 + i);
+    }
+    // The summary (g) and the three written last: k0, then k998 and k999.
+    expect(
+      live
+        .live(0)
+        .map((m) => m.key)
+        .sort(),
+    ).toEqual(['g', 'k0', 'k998', 'k999']);
+    // g holds the newest time of all it absorbed (k997 at 997).
+    expect(live.live(0).find((m) => m.key === 'g')).toEqual({ key: 'g', valueMs: 997, expiresAtMs: 10_997 });
+  });
+
+  it('folds past its limit again after markers expired', () => {
+    const live = new LiveMarkers(2, 'g');
+    live.record('a', 1, 100);
+    live.record('b', 2, 100);
+    live.record('c', 3, 100);
+    expect(live.live(150)).toEqual([]);
+    live.record('d', 4, 500);
+    live.record('e', 5, 500);
+    live.record('f', 6, 600);
+    expect(
+      live
+        .live(0)
+        .map((m) => m.key)
+        .sort(),
+    ).toEqual(['f', 'g']);
+    expect(live.live(0).find((m) => m.key === 'g')).toEqual({ key: 'g', valueMs: 5, expiresAtMs: 500 });
+  });
+
   it('a limit of one keeps just the summary', () => {
     const live = new LiveMarkers(1, 'g');
     live.record('a', 10, 100);
