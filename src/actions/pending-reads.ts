@@ -1,3 +1,5 @@
+import { OldestFirst } from '../core/oldest-first.ts';
+
 /**
  * Keys a server stored whose values are not read yet, read in batches in the order they arrived: one
  * batch in flight at a time, so the reads of a listing of 100,000 keys hold bounded memory and leave
@@ -9,6 +11,12 @@ export class PendingReads {
   readonly #onError: (error: unknown) => void;
   /** key → its position in arrival order; a key added again moves to the end. */
   readonly #queue = new Map<string, number>();
+  readonly #oldest = new OldestFirst(this.#queue);
+  /**
+   * The oldest key still queued when the last batch was read (taken, not deleted): the next batch
+   * starts with it if it is still queued at the same position (its number unchanged).
+   */
+  #head: [string, number] | undefined;
   #added = 0;
   #reading = false;
   #waiters: Array<{ readonly upTo: number; readonly resolve: () => void }> = [];
@@ -53,12 +61,7 @@ export class PendingReads {
 
   async #pump(): Promise<void> {
     while (this.#queue.size > 0) {
-      const batch: string[] = [];
-      for (const key of this.#queue.keys()) {
-        batch.push(key);
-        if (batch.length >= this.#batchSize) break;
-      }
-      for (const key of batch) this.#queue.delete(key);
+      const batch = this.#nextBatch();
       try {
         await this.#read(batch);
       } catch (error) {
@@ -66,11 +69,29 @@ export class PendingReads {
         this.#onError(error);
       }
       // Keys read are all those up to the oldest still queued.
-      const oldest = this.#queue.values().next();
-      this.#release(oldest.done ? Number.POSITIVE_INFINITY : oldest.value - 1);
+      this.#head = this.#oldest.take();
+      this.#release(this.#head === undefined ? Number.POSITIVE_INFINITY : this.#head[1] - 1);
     }
     this.#reading = false;
     this.#release(Number.POSITIVE_INFINITY);
+  }
+
+  /** Up to `batchSize` keys, oldest first, taken off the queue. */
+  #nextBatch(): string[] {
+    const batch: string[] = [];
+    const head = this.#head;
+    this.#head = undefined;
+    if (head !== undefined && this.#queue.get(head[0]) === head[1]) {
+      batch.push(head[0]);
+      this.#queue.delete(head[0]);
+    }
+    while (batch.length < this.#batchSize) {
+      const next = this.#oldest.take();
+      if (next === undefined) break;
+      batch.push(next[0]);
+      this.#queue.delete(next[0]);
+    }
+    return batch;
   }
 
   #release(upTo: number): void {

@@ -1,3 +1,5 @@
+import { OldestFirst } from './oldest-first.ts';
+
 /**
  * Where the revocation poller stands: which `since` to ask Keystone for, and which events it has
  * applied already. Keystone answers the events with `revoked_at > since`, with `revoked_at` truncated
@@ -10,6 +12,7 @@ export class RevocationCursor {
   readonly #limit: number;
   /** Applied events that `since` can still return, key → revoked_at; bounded by `limit`. */
   readonly #applied = new Map<string, number>();
+  readonly #oldest = new OldestFirst(this.#applied);
   readonly #startMs: number;
   /** The newest `revoked_at` committed; null before the first event. */
   #newestMs: number | null = null;
@@ -49,9 +52,9 @@ export class RevocationCursor {
     }
     // Past the bound the oldest are forgotten: handed out again at worst, and applying twice is harmless.
     while (this.#applied.size > this.#limit) {
-      const oldest = this.#applied.keys().next();
-      if (oldest.done) break;
-      this.#applied.delete(oldest.value);
+      const oldest = this.#oldest.take();
+      if (oldest === undefined) break;
+      this.#applied.delete(oldest[0]);
     }
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { OldestFirst } from '../core/oldest-first.ts';
 import type { CacheMarkerReader } from './cache-marker-reader.ts';
 
 export type TokenBody = Readonly<Record<string, unknown>>;
@@ -28,6 +29,7 @@ export class ValidationCache {
   readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #entries = new Map<string, Entry>();
+  readonly #oldest = new OldestFirst(this.#entries);
 
   constructor(options: ValidationCacheOptions) {
     this.#reader = options.reader;
@@ -60,8 +62,8 @@ export class ValidationCache {
     if (!(expiresAt > cachedAt)) return token; // no readable expiry, or already expired: not cached
     this.#entries.set(key, { cachedAt, token, expiresAt });
     if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (!oldest.done) this.#entries.delete(oldest.value);
+      const oldest = this.#oldest.take();
+      if (oldest !== undefined) this.#entries.delete(oldest[0]);
     }
     return token;
   }
