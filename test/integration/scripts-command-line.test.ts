@@ -12,6 +12,7 @@ const SCRIPTS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['npm run demo --', ['npm', 'run', '--silent', 'demo', '--']],
   ['npm run bench --', ['npm', 'run', '--silent', 'bench', '--']],
   ['npm run bench:purge --', ['npm', 'run', '--silent', 'bench:purge', '--']],
+  ['npm run bench:core --', ['npm', 'run', '--silent', 'bench:core', '--']],
   ['npm run fuzz --', ['npm', 'run', '--silent', 'fuzz', '--']],
   ['scripts/profile-summary.ts', node('scripts/profile-summary.ts')],
   ['scripts/chart-schema.ts', node('scripts/chart-schema.ts')],
