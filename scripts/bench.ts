@@ -12,6 +12,7 @@ import { SERVERS, stats } from '../test/support/memcached-probe.ts';
 import { DaemonProcess } from './bench/daemon-process.ts';
 import { indexPurge } from './bench/index-purge.ts';
 import { memoryCgroup } from './bench/memory-cgroup.ts';
+import { listenerDrain } from './bench/oslo-listener-drain.ts';
 import {
   type BenchContext,
   backlogDrain,
@@ -69,6 +70,7 @@ never enforced. It FLUSHES both memcached servers: run it on test servers only.
   --revocation-idle S  seconds the poller runs idle first (default 30)
   --keystone-no-cache  Keystone without its own cache (production runs it with memcached)
   --no-floor           skip the broker floor
+  --no-listener        skip the backlog drained by an oslo.messaging listener (Python; about 40 s)
   --memory-limit MiB   run the daemon in a memory cgroup of that size (root), as the chart's limit does
   --node-flags "…"     node flags for the daemon instead of the image's
   --profile DIR        CPU and allocation profiles (on exit) and a heap snapshot per phase into DIR;
@@ -93,6 +95,7 @@ const { values } = parseScriptArgs(SCRIPT, {
     'revocation-idle': { type: 'string', default: '30' },
     'keystone-no-cache': { type: 'boolean' },
     'no-floor': { type: 'boolean' },
+    'no-listener': { type: 'boolean' },
     'memory-limit': { type: 'string' },
     'node-flags': { type: 'string' },
     profile: { type: 'string' },
@@ -236,6 +239,8 @@ async function main(): Promise<void> {
       drains.push({ floor: floorRun, daemon: daemonRun, share });
     }
     const drained = drains.length > 0 ? medianBy(drains, (d) => d.daemon.drainSeconds).daemon : null;
+    log(`backlog drained by an oslo.messaging listener: ${backlog} events`);
+    const listener = backlog > 0 && !values['no-listener'] ? await listenerDrain(ctx, backlog) : null;
     log(`backlog over AMQP 1.0: ${backlog} events`);
     const drainedAmqp10 = backlog > 0 ? await backlogDrain(ctx, backlog, backlog, '1.0') : null;
     log('restart with the backlog’s markers on the servers');
@@ -277,6 +282,7 @@ async function main(): Promise<void> {
       latency: runs.length > 0 ? { runs, median: medianBy(runs, (r) => r.p99Ms) } : null,
       backlog: drained,
       drains,
+      listener,
       backlogAmqp10: drainedAmqp10,
       readBack: restarted,
       burst: coalesced,

@@ -39,14 +39,17 @@ export class Publisher {
     this.#queues.add(name);
   }
 
-  /** A fresh queue bound as a daemon's pool queue is (any earlier one and its messages deleted). */
-  async freshQueue(name: string): Promise<void> {
+  /**
+   * A fresh queue bound as a daemon's pool queue is (any earlier one and its messages deleted), with
+   * the bench's arguments unless told others (an oslo listener declares its pool queue with none).
+   */
+  async freshQueue(name: string, queueArguments: Record<string, unknown> = BENCH_QUEUE_ARGUMENTS) {
     this.#queues.add(name);
     await this.channel.deleteQueue(name);
     await this.channel.assertQueue(name, {
       durable: false,
       autoDelete: false,
-      arguments: BENCH_QUEUE_ARGUMENTS,
+      arguments: queueArguments,
     });
     await this.channel.bindQueue(name, this.exchange, ROUTING_KEY);
   }

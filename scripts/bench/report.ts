@@ -1,4 +1,5 @@
 import type { IndexPurgeFigures } from './index-purge.ts';
+import type { ListenerDrainFigures } from './oslo-listener-drain.ts';
 import type {
   BacklogFigures,
   DrainFloorFigures,
@@ -16,6 +17,7 @@ export const TARGETS = {
   backlogOf100000InSeconds: 10,
   rssMb: 100,
   drainShareOfFloor: 0.5,
+  drainTimesListener: 10,
 } as const;
 
 /** One backlog drained by the broker's floor, then by the daemon; share = floor time / daemon time. */
@@ -37,6 +39,8 @@ export interface BenchResult {
   /** The median of `drains` by the daemon's drain time. */
   readonly backlog: BacklogFigures | null;
   readonly drains: readonly DrainRun[];
+  /** The same backlog drained by an oslo.messaging listener (the approach the daemon replaces). */
+  readonly listener: ListenerDrainFigures | null;
   readonly backlogAmqp10: BacklogFigures | null;
   readonly readBack: ReadBackFigures | null;
   readonly burst: BacklogFigures | null;
@@ -99,6 +103,13 @@ export function printReport(r: BenchResult): void {
         `  run ${i + 1}: ${floor}   daemon ${d.daemon.drainSeconds} s (${d.daemon.eventsPerSecond}/s, consuming after ${d.daemon.startToConsumingSeconds} s)${share}`,
       );
     }
+  }
+  if (r.listener && r.backlog) {
+    const l = r.listener;
+    const times = Math.round((l.drainSeconds / r.backlog.drainSeconds) * 10) / 10;
+    lines.push(
+      `  an oslo.messaging listener (pool queue, threading executor, python-memcached): ${l.drainSeconds} s (${l.eventsPerSecond}/s); the daemon's median run ${times}× it, target ≥ ${TARGETS.drainTimesListener}×: ${met(times >= TARGETS.drainTimesListener)}`,
+    );
   }
   for (const [b, over] of [
     [r.backlog, 'AMQP 0-9-1 (the median run)'],
