@@ -44,6 +44,9 @@ describe('npm run bench -- --json', () => {
     expect(r.drains).toHaveLength(1);
     expect(r.drains[0].floor).toMatchObject({ events: 500 });
     expect(r.drains[0].share).toBeCloseTo(r.drains[0].floor.drainSeconds / r.backlog.drainSeconds, 1);
+    // An oslo.messaging listener (Python) drained the same backlog; the report sets the daemon beside it.
+    expect(r.listener).toMatchObject({ events: 500 });
+    expect(r.listener.eventsPerSecond).toBeGreaterThan(0);
     expect(r.backlogAmqp10).toMatchObject({ events: 500, subjects: 500 });
     expect(r.backlogAmqp10.eventsPerSecond).toBeGreaterThan(0);
     expect(r.readBack.markersOnServers).toBe(500);
@@ -70,6 +73,7 @@ describe('npm run bench -- --json', () => {
       backlogOf100000InSeconds: 10,
       rssMb: 100,
       drainShareOfFloor: 0.5,
+      drainTimesListener: 10,
     });
   }, 180_000);
 });
