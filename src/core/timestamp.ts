@@ -23,7 +23,8 @@ export function parseOsloTimestamp(text: string): number | null {
   const minute = digits(text, 14, 16);
   const second = digits(text, 17, 19);
   const fraction = length === 19 ? 0 : digits(text, 20, length);
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+  // Before the epoch is no notification's time (and Date.UTC would read a year under 100 as 19xx).
+  if (year < 1970 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 || fraction < 0) {
     return null;
   }
