@@ -82,7 +82,7 @@ async function run(bodies: readonly Buffer[]): Promise<Run> {
   for (let i = 0; i < bodies.length; i += tick) {
     for (const body of bodies.slice(i, i + tick)) {
       const item = notificationItem({ body, headers: {} }, LIMITS, 'amqp091', false);
-      inFlight.settle(processor.handle(item), onSettled, fail);
+      inFlight.hand(processor.handle, item, onSettled, fail);
     }
     await turn();
   }

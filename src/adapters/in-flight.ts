@@ -1,4 +1,4 @@
-import type { Settlement } from '../ports/source.ts';
+import type { ItemHandler, Settlement, SourceItem } from '../ports/source.ts';
 
 /**
  * A broker session's deliveries handed to the pipeline and not yet settled, counted so that a stop can
@@ -16,24 +16,37 @@ export class InFlight {
   }
 
   /**
-   * Carries out `settle` with the handler's answer, now or once it is given. A handler that fails
-   * leaves the delivery unsettled (the broker gives it again once the session ends) and is reported to
-   * `failed`.
+   * Hands `item` to `handler` and carries out its settlement with `settle`, now or once it is given.
+   * A failure (the handler throws or rejects, or `settle` throws) leaves the delivery unsettled (the
+   * broker gives it again once the session ends) and goes to `failed`: never out into the broker
+   * library's callback, which would close the channel or the connection.
    */
-  settle(
-    answer: Settlement | Promise<Settlement>,
+  hand(
+    handler: ItemHandler,
+    item: SourceItem,
     settle: (settlement: Settlement) => void,
     failed: (error: unknown) => void,
   ): void {
-    if (!(answer instanceof Promise)) {
-      settle(answer);
+    let answer: Settlement | Promise<Settlement>;
+    try {
+      answer = handler(item);
+      if (!(answer instanceof Promise)) {
+        settle(answer);
+        return;
+      }
+    } catch (error) {
+      failed(error);
       return;
     }
     this.#count++;
     answer.then(
       (settlement) => {
         this.#end();
-        settle(settlement);
+        try {
+          settle(settlement);
+        } catch (error) {
+          failed(error);
+        }
       },
       (error: unknown) => {
         this.#end();

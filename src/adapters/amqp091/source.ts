@@ -115,8 +115,9 @@ export class Amqp091Source extends BrokerSource<BrokerSession> {
       oversized === null
         ? notificationItem(raw, this.limits, this.name, redelivered)
         : unreadItem(oversized, this.name, redelivered);
-    session.inFlight.settle(
-      handler(item),
+    session.inFlight.hand(
+      handler,
+      item,
       (settlement) => settle(session, message, settlement),
       this.handlingFailed,
     );

@@ -78,8 +78,9 @@ export class Amqp10Source extends BrokerSource<Amqp10Session> {
   }
 
   #dispatch(session: Amqp10Session, message: Message, delivery: Delivery, handler: ItemHandler): void {
-    session.inFlight.settle(
-      handler(this.#item(message)),
+    session.inFlight.hand(
+      handler,
+      this.#item(message),
       (settlement) => session.settle(delivery, settlement),
       this.handlingFailed,
     );
