@@ -17,8 +17,26 @@ export class TalliedCounter<L extends string> extends Counter<L> {
     if (names.length < 1 || names.length > 2) {
       throw new RangeError('a TalliedCounter has one or two labels');
     }
+    // Its own collect folds the counts; exemplars change what inc() takes.
+    if (config.collect !== undefined || config.enableExemplars === true) {
+      throw new RangeError('a TalliedCounter takes no collect function and no exemplars');
+    }
     super({ ...config, collect: foldTallies });
     this.#names = names;
+  }
+
+  /** Zero, counts not yet folded included (prom-client's constructor calls it too, before the cells exist). */
+  override reset(): void {
+    if (#cells in this) this.#cells.clear();
+    super.reset();
+  }
+
+  /** The series goes with the counts not yet folded into it. */
+  override remove(...values: string[]): void;
+  override remove(labels: Partial<Record<L, string | number>>): void;
+  override remove(...args: unknown[]): void {
+    this.fold();
+    (super.remove as (...a: unknown[]) => void).apply(this, args);
   }
 
   /** One more for these label values, in `labelNames` order (the second is omitted with one label). */
@@ -53,5 +71,5 @@ export class TalliedCounter<L extends string> extends Counter<L> {
 
 // prom-client calls `collect` with the counter as `this`.
 function foldTallies(this: Counter<string>): void {
-  (this as TalliedCounter<string>).fold();
+  (this as unknown as TalliedCounter<string>).fold();
 }

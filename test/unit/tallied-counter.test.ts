@@ -38,6 +38,26 @@ describe('TalliedCounter', () => {
     expect((await counter.get()).values[0]?.value).toBe(3);
   });
 
+  it('forgets counts not yet scraped when reset, and removes them with their series', async () => {
+    const { registry, counter } = counterWith(['action']);
+    counter.add(4, 'markers');
+    counter.reset();
+    counter.count('markers');
+    expect(await registry.metrics()).toContain('c_total{action="markers"} 1');
+    counter.add(2, 'purge');
+    counter.remove('purge');
+    expect(await registry.metrics()).not.toContain('action="purge"');
+  });
+
+  it('refuses a collect function of its own, and exemplars', () => {
+    const collect = () => {};
+    expect(() => new TalliedCounter({ name: 'c', help: 'h', labelNames: ['a'], collect })).toThrow(
+      RangeError,
+    );
+    const exemplars = { name: 'c', help: 'h', labelNames: ['a'], enableExemplars: true };
+    expect(() => new TalliedCounter(exemplars)).toThrow(RangeError);
+  });
+
   it('takes one or two labels only', () => {
     expect(() => counterWith([])).toThrow(RangeError);
     expect(() => counterWith(['a', 'b', 'c'])).toThrow(RangeError);
