@@ -79,7 +79,9 @@ export class Coalescer<Item> implements InvalidationRunner {
     // A lane is idle, forming (its items wait in this tick's batch) or in flight.
     if (lane === undefined || this.#forming?.lanes.has(key)) {
       if (lane === undefined) this.#lanes.set(key, { next: null });
-      return this.#join(key, [[this.action.itemKey(item), item]]).done.promise;
+      const batch = this.#join(key);
+      batch.items.set(this.action.itemKey(item), item);
+      return batch.done.promise;
     }
     lane.next ??= newBatch();
     lane.next.items.set(this.action.itemKey(item), item);
@@ -118,8 +120,11 @@ export class Coalescer<Item> implements InvalidationRunner {
     this.#lanes.clear();
   }
 
-  /** `items` of lane `key` join the batch forming this tick; the first of a tick schedules its start. */
-  #join(key: string, items: Iterable<[string, Item]>): Batch<Item> {
+  /**
+   * Lane `key` joins the batch forming this tick (the caller adds its items); the first lane of a tick
+   * schedules the batch's start.
+   */
+  #join(key: string): Batch<Item> {
     let batch = this.#forming;
     if (batch === null) {
       const forming = newBatch<Item>();
@@ -130,7 +135,6 @@ export class Coalescer<Item> implements InvalidationRunner {
         this.#run(forming);
       });
     }
-    for (const [itemKey, item] of items) batch.items.set(itemKey, item);
     batch.lanes.add(key);
     return batch;
   }
@@ -164,7 +168,9 @@ export class Coalescer<Item> implements InvalidationRunner {
       return;
     }
     lane.next = null;
-    this.#join(key, waiting.items).done.promise.then(waiting.done.resolve, waiting.done.reject);
+    const batch = this.#join(key);
+    for (const [itemKey, item] of waiting.items) batch.items.set(itemKey, item);
+    batch.done.promise.then(waiting.done.resolve, waiting.done.reject);
   }
 
   /** The first attempt, and the retry loop only once it failed. */
