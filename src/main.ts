@@ -8,7 +8,11 @@ import { type PurgeIndexObserver, ServerPurgeIndex } from './actions/purge-index
 import { ServerRecovery } from './actions/server-recovery.ts';
 import { configuredSources } from './adapters/configured-sources.ts';
 import { startHttpServer } from './adapters/http/server.ts';
-import { type ListingModeObserver, memcachedServers } from './adapters/memcached/servers.ts';
+import {
+  type ListingModeObserver,
+  type MemcachedConnector,
+  memcachedConnector,
+} from './adapters/memcached/servers.ts';
 import type { Config } from './config/load.ts';
 import { RecentIds } from './core/recent-ids.ts';
 import { reportInsecureEndpoints } from './observability/insecure-endpoints.ts';
@@ -103,7 +107,12 @@ function observers(metrics: Metrics, logger: Logger): ActionObservers {
  * (middlewarePurge.index). Connections of their own: a build reads every cached value, which must
  * not queue in front of marker writes.
  */
-function purgeIndexes(config: Config, metrics: Metrics, logger: Logger): Map<string, ServerPurgeIndex> {
+function purgeIndexes(
+  config: Config,
+  connect: MemcachedConnector,
+  metrics: Metrics,
+  logger: Logger,
+): Map<string, ServerPurgeIndex> {
   const purge = config.middlewarePurge;
   if (!purge.enabled || !purge.index.enabled) return new Map();
   const log = logger.child({ component: 'purgeIndex' });
@@ -143,7 +152,7 @@ function purgeIndexes(config: Config, metrics: Metrics, logger: Logger): Map<str
     listing: { ...scanLimits(purge), maxKeys: purge.index.maxEntries + 1 },
     retry: config.memcached.retry,
   };
-  const indexes = memcachedServers(config).map((s) => new ServerPurgeIndex(s, settings, observer));
+  const indexes = connect().map((s) => new ServerPurgeIndex(s, settings, observer));
   m.observe(() => indexes.map((i) => ({ server: i.name, entries: i.entries, trusted: i.trusted })));
   return new Map(indexes.map((i) => [i.name, i]));
 }
@@ -205,8 +214,9 @@ export async function startDaemon(config: Config, logger: Logger, version: strin
   const now = () => Date.now();
   const metrics = new Metrics(version);
   reportInsecureEndpoints(config, metrics.registry, logger);
-  const servers = memcachedServers(config, listingModeWarning(logger));
-  const indexes = purgeIndexes(config, metrics, logger);
+  const connect = memcachedConnector(config);
+  const servers = connect(listingModeWarning(logger));
+  const indexes = purgeIndexes(config, connect, metrics, logger);
   const { markers, all: actions } = configuredActions(
     config,
     servers,
